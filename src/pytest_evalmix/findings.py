@@ -1,0 +1,39 @@
+"""Findings: what a check reports, as data, so every front end renders the same facts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with an eval set, with where it is and what to do about it.
+
+    ``path`` is relative to the rootdir and ``line`` is 1-based, so ``path:line`` is clickable in
+    an editor and stable across machines. ``id`` is the record id, or ``None`` for a finding about
+    a file or the manifest rather than a record.
+    """
+
+    path: str
+    line: int
+    id: str | None
+    message: str
+    fix: str
+    check: str = "schema"
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}: {self.id or '-'}: {self.message} — {self.fix}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, safe to send across xdist and to write into a JSON report."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(**data)
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Findings in file and line order, so output never depends on load or set order."""
+    return sorted(findings, key=lambda f: (f.path, f.line, f.id or "", f.check, f.message))

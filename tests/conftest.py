@@ -1,0 +1,91 @@
+"""Shared helpers: build eval-set projects in a pytester dir and run pytest on them as a user would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TODAY = "2026-11-25"
+
+
+def record(
+    rid: str,
+    origin: str = "production",
+    *,
+    gold: Any = "billing",
+    source: str = "human",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A valid record; keyword arguments add or replace top-level fields."""
+    data: dict[str, Any] = {
+        "id": rid,
+        "input": f"ticket text for {rid}",
+        "gold": gold,
+        "origin": origin,
+        "label": {"source": source, "by": "dana", "at": "2026-10-01"},
+    }
+    if origin == "synthetic":
+        data["synthetic"] = {"generator": "claude-opus-4-7", "method": "paraphrase"}
+    data.update(extra)
+    return data
+
+
+def healthy(prefix: str = "") -> list[dict[str, Any]]:
+    """Twenty records in the default 50/25/25 mix."""
+    return (
+        [record(f"{prefix}prod-{i}", "production") for i in range(10)]
+        + [record(f"{prefix}syn-{i}", "synthetic") for i in range(5)]
+        + [record(f"{prefix}adv-{i}", "adversarial") for i in range(5)]
+    )
+
+
+def jsonl(records: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """An empty project whose rootdir is the pytester dir."""
+    pytester.makefile(".toml", pyproject="[tool.pytest.ini_options]\n")
+    return pytester
+
+
+WriteSet = Callable[..., Path]
+
+
+@pytest.fixture
+def write_set(project: pytest.Pytester) -> WriteSet:
+    """Write a manifest and its JSONL data; returns the manifest path."""
+
+    def write(
+        records: Iterable[dict[str, Any]] | None = None,
+        *,
+        name: str = "support",
+        manifest: str | None = None,
+    ) -> Path:
+        data_dir = project.path / "data"
+        data_dir.mkdir(exist_ok=True)
+        (data_dir / f"{name}.jsonl").write_text(
+            jsonl(healthy() if records is None else records), encoding="utf-8"
+        )
+        text = manifest or f"evalmix: 1\ndata:\n  - data/{name}.jsonl\n"
+        path = project.path / f"{name}.evalmix.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(params=[[], ["-n", "2"]], ids=["no-xdist", "xdist-2"])
+def xdist(request: pytest.FixtureRequest) -> list[str]:
+    """Run the same scenario with and without pytest-xdist."""
+    return list(request.param)
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run pytest in-process the way a user would, with the date pinned."""
+    return pytester.runpytest("-p", "no:cacheprovider", f"--evalmix-today={TODAY}", *args)
