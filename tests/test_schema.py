@@ -302,3 +302,33 @@ def test_duplicate_across_files_names_both(project: pytest.Pytester, write_set: 
     result.stdout.fnmatch_lines(
         ["data/more.yaml:1: prod-0: duplicate id: also at data/support.jsonl:1 — give each*"]
     )
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-process", "parallel"])
+def test_big_files_split_across_processes_keep_lines(
+    project: pytest.Pytester, write_set: WriteSet, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """The parallel loader must report the same findings, at the same lines, as one process."""
+    records = [
+        record(f"r{i}", ("production", "synthetic", "adversarial", "production")[i % 4])
+        for i in range(400)
+    ]
+    lines = [json.dumps(r) for r in records]
+    lines[150] = '{"id": "r150", broken'
+    lines[390] = json.dumps(record("r7"))  # a repeat of a record in an earlier piece
+    lines.insert(200, "")  # a blank line shifts everything after it
+    write_set(manifest="evalmix: 1\ndata: [data/support.jsonl, data/more.jsonl]\n")
+    (project.path / "data" / "support.jsonl").write_text("\n".join(lines) + "\n")
+    (project.path / "data" / "more.jsonl").write_text(json.dumps(record("r3")) + "\n")
+    if parallel:
+        monkeypatch.setenv("PYTEST_EVALMIX_PARALLEL_BYTES", "1000")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--evalmix")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "data/more.jsonl:1: r3: duplicate id: also at data/support.jsonl:4 *",
+            "data/support.jsonl:151: r150: malformed JSON*",
+            "data/support.jsonl:392: r7: duplicate id: also at data/support.jsonl:8 *",
+            "*total*398*",
+        ]
+    )

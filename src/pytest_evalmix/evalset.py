@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import fastload, yamlsafe
 from . import policy as policy_mod
-from . import yamlsafe
 from .findings import Finding
 from .models import EXAMPLE_KEYS, DataFile, Example, Manifest
 from .policy import Policy, PolicyError, suggest
@@ -373,36 +373,118 @@ def _expand(
 
 
 def _fill(evalset: EvalSet) -> None:
-    """The one validated pass: records into columns, problems into findings."""
-    first_seen: set[str] = set()
-    where: dict[str, int] | None = None
-    for file_no, line, example in _validated(
-        evalset._sources, evalset.inline, evalset._inline_source, evalset.policy
-    ):
-        path = evalset.files[file_no]
-        if isinstance(example, RecordError):
-            evalset.findings.append(
-                Finding(path, example.line, example.id, example.message, example.fix)
-            )
+    """The one validated pass: records into columns, problems into findings.
+
+    Plain JSONL files go through `fastload` (columns straight from a dict validator, in
+    parallel when big); everything else goes record by record through the model.
+    """
+    dedupe = _Dedupe(evalset)
+    allow_extra = evalset.policy.schema_.extra == "allow"
+    for line, result in _inline_records(evalset.inline, evalset._inline_source, allow_extra):
+        dedupe.take(0, line, result)
+    fast = {
+        number
+        for number, source in enumerate(evalset._sources, 1)
+        if source.plain
+        and not allow_extra
+        and source.path.suffix.lower() == ".jsonl"
+        and source.path.is_file()
+        and os.access(source.path, os.R_OK)
+        and fastload.validator() is not None
+    }
+    pieces = fastload.scan_files([evalset._sources[number - 1].path for number in sorted(fast)])
+    numbers = sorted(fast)
+    waiting = next(pieces, None)
+    for number, source in enumerate(evalset._sources, 1):
+        if number not in fast:
+            for line, result in _source_records(source, allow_extra):
+                dedupe.take(number, line, result)
             continue
-        if example.id in first_seen:
-            if where is None:  # only a set with repeats pays for the id -> row map
-                where = {rid: row for row, rid in reversed(list(enumerate(evalset.ids)))}
-            first_path, first_line = evalset.location(where[example.id])
-            evalset.findings.append(
-                Finding(
-                    path,
-                    line,
-                    example.id,
-                    f"duplicate id: also at {first_path}:{first_line}",
-                    "give each example its own id; this one was not loaded",
-                )
+        while waiting is not None and numbers[waiting[0]] == number:
+            _, offset, piece = waiting
+            for line, raw in piece.failed:
+                dedupe.take(number, offset + line, _validate_bytes(raw, offset + line))
+            _merge_piece(evalset, number, offset, piece, dedupe)
+            waiting = next(pieces, None)
+
+
+class _Dedupe:
+    """Appends rows in order, refusing repeated ids with a finding that names both places."""
+
+    def __init__(self, evalset: EvalSet) -> None:
+        self.evalset = evalset
+        self.seen: set[str] = set()
+        self.where: dict[str, int] | None = None
+
+    def error(self, file_no: int, error: RecordError) -> None:
+        self.evalset.findings.append(
+            Finding(self.evalset.files[file_no], error.line, error.id, error.message, error.fix)
+        )
+
+    def repeated(self, file_no: int, line: int, rid: str) -> bool:
+        if rid not in self.seen:
+            self.seen.add(rid)
+            if self.where is not None:
+                self.where[rid] = len(self.evalset.ids)
+            return False
+        evalset = self.evalset
+        if self.where is None:  # only a set with repeats pays for the id -> row map
+            self.where = {r: row for row, r in reversed(list(enumerate(evalset.ids)))}
+        first_path, first_line = evalset.location(self.where[rid])
+        evalset.findings.append(
+            Finding(
+                evalset.files[file_no],
+                line,
+                rid,
+                f"duplicate id: also at {first_path}:{first_line}",
+                "give each example its own id; this one was not loaded",
             )
+        )
+        return True
+
+    def take(self, file_no: int, line: int, result: Example | RecordError) -> None:
+        if isinstance(result, RecordError):
+            self.error(file_no, result)
+        elif not self.repeated(file_no, line, result.id):
+            self.evalset._add(file_no, line, result)
+
+
+def _merge_piece(
+    evalset: EvalSet, file_no: int, offset: int, piece: fastload.Piece, dedupe: _Dedupe
+) -> None:
+    base = len(evalset.ids)
+    fresh = set(piece.ids)
+    if dedupe.where is None and len(fresh) == len(piece.ids) and dedupe.seen.isdisjoint(fresh):
+        # The common case: no repeats, so whole columns are appended at once.
+        dedupe.seen |= fresh
+        evalset.ids.extend(piece.ids)
+        evalset.origins.extend(piece.origins)
+        evalset.sources.extend(piece.sources)
+        evalset.labelled_by.extend(piece.labelled_by)
+        evalset.generators.extend(piece.generators)
+        evalset.decisions.extend(piece.decisions)
+        evalset.reviewers.extend(piece.reviewers)
+        evalset.file_index.extend([file_no] * len(piece.ids))
+        evalset.lines.extend(offset + line for line in piece.lines)
+        for row, record in piece.whole.items():
+            evalset.kept[base + row] = Example.model_validate(record)
+        return
+    for row, rid in enumerate(piece.ids):
+        line = offset + piece.lines[row]
+        if dedupe.repeated(file_no, line, rid):
             continue
-        first_seen.add(example.id)
-        if where is not None:
-            where[example.id] = len(evalset.ids)
-        evalset._add(file_no, line, example)
+        target = len(evalset.ids)
+        evalset.ids.append(rid)
+        evalset.origins.append(piece.origins[row])
+        evalset.sources.append(piece.sources[row])
+        evalset.labelled_by.append(piece.labelled_by[row])
+        evalset.generators.append(piece.generators[row])
+        evalset.decisions.append(piece.decisions[row])
+        evalset.reviewers.append(piece.reviewers[row])
+        evalset.file_index.append(file_no)
+        evalset.lines.append(line)
+        if row in piece.whole:
+            evalset.kept[target] = Example.model_validate(piece.whole[row])
 
 
 def _validated(
@@ -413,31 +495,44 @@ def _validated(
 ) -> Iterator[tuple[int, int, Example | RecordError]]:
     """Yield (file number, line, example or error) for every record, inline ones first."""
     allow_extra = policy.schema_.extra == "allow"
+    for line, result in _inline_records(inline, inline_source, allow_extra):
+        yield 0, line, result
+    for file_no, source in enumerate(sources, 1):
+        for line, result in _source_records(source, allow_extra):
+            yield file_no, line, result
+
+
+def _inline_records(
+    inline: list[tuple[int, Any]], source: Source, allow_extra: bool
+) -> Iterator[tuple[int, Example | RecordError]]:
     for line, raw in inline:
         if not isinstance(raw, dict):
-            yield 0, line, not_an_object(line, raw)
-            continue
-        yield 0, line, _validate(raw, line, inline_source, allow_extra)
-    for file_no, source in enumerate(sources, 1):
-        fast = source.plain and not allow_extra
-        try:
-            for line, raw in read(source.path, raw_jsonl=fast):
-                if isinstance(raw, RecordError):
-                    yield file_no, line, raw
-                elif isinstance(raw, bytes):
-                    yield file_no, line, _validate_bytes(raw, line)
-                else:
-                    yield file_no, line, _validate(raw, line, source, allow_extra)
-        except OSError as exc:
-            yield (
-                file_no,
+            yield line, not_an_object(line, raw)
+        else:
+            yield line, _validate(raw, line, source, allow_extra)
+
+
+def _source_records(
+    source: Source, allow_extra: bool
+) -> Iterator[tuple[int, Example | RecordError]]:
+    fast = source.plain and not allow_extra
+    try:
+        for line, raw in read(source.path, raw_jsonl=fast):
+            if isinstance(raw, RecordError):
+                yield line, raw
+            elif isinstance(raw, bytes):
+                yield line, _validate_bytes(raw, line)
+            else:
+                yield line, _validate(raw, line, source, allow_extra)
+    except OSError as exc:
+        yield (
+            1,
+            RecordError(
                 1,
-                RecordError(
-                    1,
-                    f"cannot read the file: {exc.strerror or exc}",
-                    "check that it exists and is readable",
-                ),
-            )
+                f"cannot read the file: {exc.strerror or exc}",
+                "check that it exists and is readable",
+            ),
+        )
 
 
 def _validate_bytes(raw: bytes, line: int) -> Example | RecordError:
