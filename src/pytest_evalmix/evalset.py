@@ -22,8 +22,9 @@ from pydantic import ValidationError
 
 from . import fastload, yamlsafe
 from . import policy as policy_mod
+from .columns import Column
 from .findings import Finding
-from .models import EXAMPLE_KEYS, DataFile, Example, Manifest
+from .models import EXAMPLE_KEYS, ORIGINS, SOURCES, DataFile, Example, Manifest
 from .policy import Policy, PolicyError, suggest
 from .records import (
     SUFFIXES,
@@ -98,14 +99,14 @@ class EvalSet:
     policy: Policy
     files: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    labelled_by: list[str | None] = field(default_factory=list)
-    generators: list[str | None] = field(default_factory=list)
-    decisions: list[str | None] = field(default_factory=list)
-    reviewers: list[str | None] = field(default_factory=list)
+    origins: Column[str] = field(default_factory=lambda: Column.of(ORIGINS))
+    sources: Column[str] = field(default_factory=lambda: Column.of(SOURCES))
+    # Sparse by row, since most rows have neither: (synthetic.generator, label.by) of every
+    # synthetic row, and (review.decision, review.by) of every reviewed row.
+    generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
     file_index: array[int] = field(default_factory=lambda: array("H"))
-    lines: array[int] = field(default_factory=lambda: array("L"))
+    lines: array[int] = field(default_factory=lambda: array("I"))
     kept: dict[int, Example] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     results: str | None = None
@@ -150,14 +151,15 @@ class EvalSet:
         row = len(self.ids)
         label = example.label
         self.ids.append(example.id)
-        self.origins.append(sys.intern(example.origin))
-        self.sources.append(sys.intern(label.source))
-        self.labelled_by.append(sys.intern(label.by) if label.by else None)
+        self.origins.append(example.origin)
+        self.sources.append(label.source)
         synthetic = example.synthetic
-        self.generators.append(sys.intern(synthetic.generator) if synthetic else None)
+        if synthetic is not None:
+            by = sys.intern(label.by) if label.by is not None else None
+            self.generated[row] = (sys.intern(synthetic.generator), by)
         review = example.review
-        self.decisions.append(sys.intern(review.decision) if review else None)
-        self.reviewers.append(sys.intern(review.by) if review else None)
+        if review is not None:
+            self.reviews[row] = (review.decision, sys.intern(review.by))
         self.file_index.append(file_no)
         self.lines.append(line)
         if label.source != "human" or label.provisional or label.checker or label.pattern:
@@ -453,22 +455,27 @@ def _merge_piece(
     evalset: EvalSet, file_no: int, offset: int, piece: fastload.Piece, dedupe: _Dedupe
 ) -> None:
     base = len(evalset.ids)
-    fresh = set(piece.ids)
-    if dedupe.where is None and len(fresh) == len(piece.ids) and dedupe.seen.isdisjoint(fresh):
+    seen = dedupe.seen
+    before = len(seen)
+    seen.update(piece.ids)
+    if dedupe.where is None and len(seen) - before == len(piece.ids):
         # The common case: no repeats, so whole columns are appended at once.
-        dedupe.seen |= fresh
         evalset.ids.extend(piece.ids)
         evalset.origins.extend(piece.origins)
         evalset.sources.extend(piece.sources)
-        evalset.labelled_by.extend(piece.labelled_by)
-        evalset.generators.extend(piece.generators)
-        evalset.decisions.extend(piece.decisions)
-        evalset.reviewers.extend(piece.reviewers)
-        evalset.file_index.extend([file_no] * len(piece.ids))
-        evalset.lines.extend(offset + line for line in piece.lines)
+        evalset.file_index.extend(array("H", [file_no]) * len(piece.ids))
+        evalset.lines.extend(
+            array("I", map(offset.__add__, piece.lines)) if offset else piece.lines
+        )
+        # Rows of the piece, shifted to rows of the set (C-level; a million rows add up).
+        generated, reviews = piece.generated, piece.reviews
+        evalset.generated.update(zip(map(base.__add__, generated), generated.values(), strict=True))
+        evalset.reviews.update(zip(map(base.__add__, reviews), reviews.values(), strict=True))
         for row, record in piece.whole.items():
             evalset.kept[base + row] = Example.model_validate(record)
         return
+    # A repeat: back to row by row, with `seen` as it was before this piece.
+    dedupe.seen = set(evalset.ids)
     for row, rid in enumerate(piece.ids):
         line = offset + piece.lines[row]
         if dedupe.repeated(file_no, line, rid):
@@ -477,12 +484,12 @@ def _merge_piece(
         evalset.ids.append(rid)
         evalset.origins.append(piece.origins[row])
         evalset.sources.append(piece.sources[row])
-        evalset.labelled_by.append(piece.labelled_by[row])
-        evalset.generators.append(piece.generators[row])
-        evalset.decisions.append(piece.decisions[row])
-        evalset.reviewers.append(piece.reviewers[row])
         evalset.file_index.append(file_no)
         evalset.lines.append(line)
+        if row in piece.generated:
+            evalset.generated[target] = piece.generated[row]
+        if row in piece.reviews:
+            evalset.reviews[target] = piece.reviews[row]
         if row in piece.whole:
             evalset.kept[target] = Example.model_validate(piece.whole[row])
 

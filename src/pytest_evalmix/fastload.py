@@ -16,15 +16,18 @@ import os
 import pickle
 import subprocess
 import sys
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+# pydantic_core only: a loader child imports this module, and pydantic itself would double the
+# child's start-up. The schema comes from `Example`, in the parent (see `derived`).
 from pydantic_core import CoreConfig, SchemaValidator, ValidationError
 
-from .models import Example
+from .columns import Column
 
 # Below this many bytes of plain JSONL, starting processes costs more than it saves. The
 # environment variable exists for tuning and for the tests of the parallel path.
@@ -39,6 +42,14 @@ def _parallel_bytes() -> int:
         return PARALLEL_BYTES
 
 
+# `Example`'s Python field validators whose rules `scan` applies itself, cheaper per record.
+SCANNED = frozenset({"_input_not_empty", "_gold_present"})
+
+
+def _name(schema: dict[str, Any]) -> str:
+    return str(getattr(schema.get("function", {}).get("function"), "__name__", ""))
+
+
 def _as_typed_dict(schema: Any) -> Any:
     """Rewrite a model core schema into the equivalent typed-dict schema.
 
@@ -49,6 +60,8 @@ def _as_typed_dict(schema: Any) -> Any:
         return [_as_typed_dict(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
+    if schema.get("type") == "function-after" and _name(schema) in SCANNED:
+        return _as_typed_dict(schema["schema"])
     if schema.get("type") == "model":
         inner = schema["schema"]
         fields = {}
@@ -66,56 +79,97 @@ def _as_typed_dict(schema: Any) -> Any:
 
 
 @cache
-def validator() -> SchemaValidator | None:
-    """The derived validator, or None if this pydantic's schema shape is not understood."""
+def derived() -> tuple[dict[str, Any], list[str], list[str]] | None:
+    """The derived schema (plain data), and the origins and label sources in code order."""
+    from .models import ORIGINS, SOURCES, Example
+
     try:
-        # Caching strings saves memory for repeated values but costs time per line; the
-        # columns intern the few repeated values themselves.
-        config = CoreConfig(cache_strings=False)
-        return SchemaValidator(_as_typed_dict(Example.__pydantic_core_schema__), config)
+        schema = _as_typed_dict(Example.__pydantic_core_schema__)
+        _build(schema)
     except Exception:  # pragma: no cover - a future pydantic; the model path still works
         return None
+    return schema, list(ORIGINS), list(SOURCES)
+
+
+@cache
+def validator() -> SchemaValidator | None:
+    """The derived validator, or None if this pydantic's schema shape is not understood."""
+    spec = derived()
+    return _build(spec[0]) if spec is not None else None
+
+
+def _build(schema: dict[str, Any]) -> SchemaValidator:
+    # Caching strings saves memory for repeated values but costs time per line; the scan
+    # interns the few repeated values itself.
+    return SchemaValidator(schema, CoreConfig(cache_strings=False))
 
 
 @dataclass
 class Piece:
-    """The columns of one byte range of one file; lines are relative to the range's start."""
+    """The columns of one byte range of one file; rows and lines are relative to the range."""
 
+    origins: Column[str]
+    sources: Column[str]
     ids: list[str] = field(default_factory=list)
-    origins: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    labelled_by: list[str | None] = field(default_factory=list)
-    generators: list[str | None] = field(default_factory=list)
-    decisions: list[str | None] = field(default_factory=list)
-    reviewers: list[str | None] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    # Rows that need the whole record (non-human labels), as validated dicts by local row.
+    lines: array[int] = field(default_factory=lambda: array("I"))
+    # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
+    generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Rows that need the whole record (non-human labels), as validated dicts by row.
     whole: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Lines that failed validation, left for the loader's ordinary path to explain.
     failed: list[tuple[int, bytes]] = field(default_factory=list)
     newlines: int = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A child pickles its pieces for the parent, which waits for them. Half a million ids
+        # as one joined string pickle and load several times faster than as a list, provided
+        # no id contains the separator (then they go as a list).
+        state = dict(self.__dict__)
+        joined = _SEPARATOR.join(self.ids)
+        if joined.count(_SEPARATOR) == max(len(self.ids) - 1, 0):
+            state["ids"] = (len(self.ids), joined)
+        return state
 
-def needs_whole(label: dict[str, Any]) -> bool:
-    return (
-        label["source"] != "human"
-        or label.get("provisional") is not None
-        or label.get("checker") is not None
-        or label.get("pattern") is not None
-    )
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        ids = state["ids"]
+        if isinstance(ids, tuple):
+            count, joined = ids
+            state["ids"] = joined.split(_SEPARATOR) if count else []
+        self.__dict__.update(state)
 
 
-def scan(path: str, start: int, end: int) -> Piece:
-    """Validate the lines that start in ``[start, end)`` of ``path``. Runs in a worker too."""
-    validate = validator()
-    assert validate is not None
+_SEPARATOR = "\x1e"  # ASCII record separator: never in a sane id, and checked for anyway
+
+
+def scan(
+    path: str,
+    start: int,
+    end: int,
+    validate: SchemaValidator | None = None,
+    vocab: tuple[list[str], list[str]] | None = None,
+) -> Piece:
+    """Validate the lines that start in ``[start, end)`` of ``path``. Runs in a worker too.
+
+    This loop runs a million times for a big set, so it does as little as it can per record:
+    codes for the two dense columns, and the sparse maps only for rows that have the key. The
+    derived validator leaves out `Example`'s two Python field validators (a Python call per
+    field per record); the loop applies the same rules, and a record that breaks one is handed
+    to the model path, which explains it in the model's own words.
+    """
+    if validate is None or vocab is None:
+        spec, validate = derived(), validator()
+        assert spec is not None and validate is not None
+        vocab = spec[1], spec[2]
     validate_json = validate.validate_json
     intern = sys.intern
-    piece = Piece()
-    ids, origins, sources = piece.ids, piece.origins, piece.sources
-    labelled_by, generators = piece.labelled_by, piece.generators
-    decisions, reviewers, lines = piece.decisions, piece.reviewers, piece.lines
-    line = 0
+    piece = Piece(Column.of(vocab[0]), Column.of(vocab[1]))
+    ids, lines, whole, failed = piece.ids, piece.lines, piece.whole, piece.failed
+    generated, reviews = piece.generated, piece.reviews
+    add_id, add_line = ids.append, lines.append
+    add_origin, add_source = piece.origins.codes.append, piece.sources.codes.append
+    origin_code, source_code = piece.origins.codebook, piece.sources.codebook
+    row = line = 0
     with open(path, "rb") as handle:
         handle.seek(start)
         position = start
@@ -128,56 +182,79 @@ def scan(path: str, start: int, end: int) -> Piece:
                 record = validate_json(raw)
             except ValidationError:
                 if raw.strip():
-                    piece.failed.append((line, raw))
+                    failed.append((line, raw))
+                continue
+            given = record["input"]
+            if record["gold"] is None or not given or (given.__class__ is str and given.isspace()):
+                failed.append((line, raw))
                 continue
             label = record["label"]
-            if needs_whole(label):
-                piece.whole[len(ids)] = record
-            ids.append(record["id"])
-            # Literal values come back as the schema's own (shared) objects: no intern needed.
-            origins.append(record["origin"])
-            sources.append(label["source"])
-            by = label.get("by")
-            labelled_by.append(intern(by) if by is not None else None)
+            source = label["source"]
+            if (
+                source != "human"
+                or "provisional" in label
+                or "checker" in label
+                or "pattern" in label
+            ):
+                whole[row] = record
+            add_id(record["id"])
+            add_origin(origin_code[record["origin"]])
+            add_source(source_code[source])
+            add_line(line)
             synthetic = record.get("synthetic")
-            generators.append(intern(synthetic["generator"]) if synthetic else None)
+            if synthetic is not None:
+                by = label.get("by")
+                generated[row] = (
+                    intern(synthetic["generator"]),
+                    intern(by) if by is not None else None,
+                )
             review = record.get("review")
-            decisions.append(review["decision"] if review else None)
-            reviewers.append(intern(review["by"]) if review else None)
-            lines.append(line)
+            if review is not None:
+                reviews[row] = (review["decision"], intern(review["by"]))
+            row += 1
     piece.newlines = line
     return piece
 
 
-def _ranges(path: Path, size: int, pieces: int) -> list[tuple[int, int]]:
-    """Split a file into byte ranges that begin at line starts."""
-    bounds = [0]
+def _aligned(path: Path, offsets: list[int]) -> list[int]:
+    """Move each offset forward to the start of the next line."""
+    bounds: list[int] = []
     with path.open("rb") as handle:
-        for index in range(1, pieces):
-            handle.seek(size * index // pieces)
+        for offset in offsets:
+            handle.seek(offset)
             handle.readline()
-            bounds.append(max(handle.tell(), bounds[-1]))
-    bounds.append(size)
-    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+            bounds.append(max(handle.tell(), bounds[-1] if bounds else 0))
+    return bounds
 
 
 Segment = tuple[int, int, int]
 """(index in the list of paths, start byte, end byte)"""
 
+# This process's share of the bytes, against 1 for each child: it also unpickles and merges
+# every child's columns, while a child only starts up (it imports pydantic_core, not pydantic).
+PARENT_SHARE = 1.1
+
 
 def _jobs(paths: list[Path], sizes: list[int], workers: int) -> list[list[Segment]]:
-    """Cut the files, as if laid end to end, into ``workers`` spans of about equal bytes."""
+    """Cut the files, as if laid end to end, into ``workers`` spans of about equal bytes.
+
+    Equal shares measured best: this process also unpickles and merges the children's
+    columns, about what a child spends starting up and pickling them.
+    """
     total = sum(sizes)
-    cuts: list[list[Segment]] = [[] for _ in range(workers)]
+    cuts = [total * k / workers for k in range(1, workers)]
+    jobs: list[list[Segment]] = [[] for _ in range(workers)]
     before = 0
     for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
-        first = before * workers // total
-        last = min(workers - 1, (before + size) * workers // total)
-        count = last - first + 1
-        for offset, (a, b) in enumerate(_ranges(path, size, count)):
-            cuts[min(first + offset, workers - 1)].append((index, a, b))
+        worker = sum(1 for cut in cuts if cut <= before)
+        inner = [int(cut) - before for cut in cuts if before < cut < before + size]
+        bounds = [0, *_aligned(path, inner), size]
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                jobs[worker].append((index, a, b))
+            worker += 1
         before += size
-    return [job for job in cuts if job]
+    return [job for job in jobs if job]
 
 
 def scan_files(paths: list[Path]) -> Iterator[tuple[int, int, Piece]]:
@@ -208,7 +285,17 @@ def scan_files(paths: list[Path]) -> Iterator[tuple[int, int, Piece]]:
 
 
 def _start(paths: list[Path], job: list[Segment]) -> subprocess.Popen[bytes] | None:
-    spec = json.dumps([[str(paths[i]), a, b] for i, a, b in job]).encode()
+    derived_spec = derived()
+    assert derived_spec is not None
+    schema, origins, sources = derived_spec
+    spec = json.dumps(
+        {
+            "schema": schema,
+            "origins": origins,
+            "sources": sources,
+            "spans": [[str(paths[i]), a, b] for i, a, b in job],
+        }
+    ).encode()
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "pytest_evalmix.fastload"],
@@ -242,7 +329,9 @@ def _finish(
 def _child() -> None:
     """Scan the spans named on stdin and pickle the pieces to stdout (our own parent reads)."""
     spec = json.loads(sys.stdin.buffer.read())
-    pieces = [scan(path, start, end) for path, start, end in spec]
+    validate = _build(spec["schema"])
+    vocab = spec["origins"], spec["sources"]
+    pieces = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
     pickle.dump(pieces, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     sys.stdout.buffer.flush()
 

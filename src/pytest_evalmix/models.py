@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Origin = Literal["production", "synthetic", "adversarial"]
 ORIGINS: tuple[Origin, ...] = ("production", "synthetic", "adversarial")
 LabelSource = Literal["human", "programmatic", "llm"]
+SOURCES: tuple[LabelSource, ...] = ("human", "programmatic", "llm")
 Decision = Literal["accepted", "edited", "rejected"]
 
 
