@@ -52,7 +52,8 @@ def test_ini_enables(project: pytest.Pytester, write_set: WriteSet) -> None:
     write_set()
     (project.path / "pyproject.toml").write_text("[tool.pytest.ini_options]\nevalmix = true\n")
     result = run(project)
-    result.assert_outcomes(passed=1)
+    # One item per check; the count grows with the checks, so only "ran and passed" is pinned.
+    assert result.ret == 0 and result.parseoutcomes().get("passed", 0) >= 1
 
 
 def test_other_yaml_not_claimed(project: pytest.Pytester, write_set: WriteSet) -> None:

@@ -15,7 +15,7 @@ def test_healthy_set_passes(
 ) -> None:
     write_set()
     result = run(project, "--evalmix", *xdist)
-    result.assert_outcomes(passed=1)
+    assert "failed" not in result.parseoutcomes()
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
@@ -316,6 +316,17 @@ def test_big_files_split_across_processes_keep_lines(
     lines = [json.dumps(r) for r in records]
     lines[150] = '{"id": "r150", broken'
     lines[390] = json.dumps(record("r7"))  # a repeat of a record in an earlier piece
+    # The fast path applies the model's two Python rules itself: blank input, null gold.
+    lines[60] = json.dumps(record("r60", input="   \t "))
+    lines[61] = json.dumps(record("r61", gold=None))
+    # Sparse columns: a gold labelled by its own generator, and a rejected record.
+    own = record("r301", "synthetic")
+    own["label"]["by"] = "claude-opus-4-7"
+    lines[301] = json.dumps(own)
+    rejected = record(
+        "r302", review={"by": "sam", "decision": "rejected", "at": "2026-10-02", "seconds": 40}
+    )
+    lines[302] = json.dumps(rejected)
     lines.insert(200, "")  # a blank line shifts everything after it
     write_set(manifest="evalmix: 1\ndata: [data/support.jsonl, data/more.jsonl]\n")
     (project.path / "data" / "support.jsonl").write_text("\n".join(lines) + "\n")
@@ -327,8 +338,14 @@ def test_big_files_split_across_processes_keep_lines(
     result.stdout.fnmatch_lines(
         [
             "data/more.jsonl:1: r3: duplicate id: also at data/support.jsonl:4 *",
+            "data/support.jsonl:61: r60: input is blank*",
+            "data/support.jsonl:62: r61: gold is null*",
             "data/support.jsonl:151: r150: malformed JSON*",
             "data/support.jsonl:392: r7: duplicate id: also at data/support.jsonl:8 *",
-            "*total*398*",
+            "*gold-provenance*",
+            "data/support.jsonl:303: r301: gold labeled by claude-opus-4-7, the model that *",
+            "*review*",
+            "data/support.jsonl:304: r302: record was rejected in review by sam but is in *",
+            "*total*396*",
         ]
     )

@@ -19,9 +19,12 @@ class EvalmixWarning(UserWarning):
 
 
 if TYPE_CHECKING:
+    from .checkers import checker
     from .models import Example
+    from .params import examples
+    from .plugin import FailureMode
 
-__all__ = ["EvalmixWarning", "Example", "__version__"]
+__all__ = ["EvalmixWarning", "Example", "FailureMode", "__version__", "checker", "examples"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,4 +32,16 @@ def __getattr__(name: str) -> Any:
         from .models import Example
 
         return Example
+    if name == "checker":
+        from .checkers import checker
+
+        return checker
+    if name == "examples":
+        from .params import examples
+
+        return examples
+    if name == "FailureMode":
+        from .plugin import FailureMode
+
+        return FailureMode
     raise AttributeError(f"module 'pytest_evalmix' has no attribute {name!r}")

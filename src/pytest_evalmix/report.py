@@ -7,7 +7,6 @@ object, so they can never disagree about a count.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,16 +14,18 @@ from typing import Any
 from tabulate import tabulate
 
 from .checks import CheckResult
+from .checks.provisional import due_in
 from .evalset import EvalSet
 from .findings import Finding, ordered
 from .models import ORIGINS
+from .outcomes import format_rate
 
 Payload = dict[str, Any]
 
 
 def set_payload(evalset: EvalSet) -> Payload:
     """The facts about a set that every check's report carries: name, counts, targets."""
-    counts = Counter(evalset.origins)
+    counts = evalset.origins.counts()
     return {
         "name": evalset.name,
         "manifest": evalset.manifest,
@@ -79,6 +80,7 @@ class SetReport:
         return self.counts.get(origin, 0) / self.total if self.total else 0.0
 
     def mix_rows(self) -> list[list[str]]:
+        outcomes = self.outcomes()
         rows = []
         for origin in ORIGINS:
             target = self.targets.get(origin)
@@ -90,8 +92,43 @@ class SetReport:
                     f"{target:.0%}" if target is not None else "-",
                 ]
             )
+            if outcomes is not None:
+                rows[-1] += _outcome_cells(outcomes["origins"].get(origin, {}))
         rows.append(["total", str(self.total), "100.0%" if self.total else "-", ""])
+        if outcomes is not None:
+            rows[-1] += _outcome_cells(outcomes.get("coverage", {}))
         return rows
+
+    def mix_headers(self) -> list[str]:
+        headers = ["origin", "count", "share", "target"]
+        if self.outcomes() is not None:
+            headers += ["results", "pass rate [95% CI]"]
+        return headers
+
+    def outcomes(self) -> dict[str, Any] | None:
+        """The ``pass-rates`` check's outcome data, if it ran: ``origins`` maps each origin to
+        ``{examples, results, passed, rate, low, high}`` (low/high: the 95% Wilson interval)
+        and ``coverage`` holds the same for the whole set, plus where the outcomes came from."""
+        check = self.checks.get("pass-rates")
+        if check is None or not isinstance(check.data.get("origins"), dict):
+            return None
+        return check.data
+
+    def coming_due(self) -> list[tuple[str | None, list[dict[str, Any]]]]:
+        """Provisional labels by owner (owners A-Z, unowned last), each owner's by date.
+
+        The entries are those of the ``provisional`` check's ``data["due"]`` (documented in
+        `checks.provisional`), unchanged, so every view shows the same facts.
+        """
+        check = self.checks.get("provisional")
+        entries: list[dict[str, Any]] = list(check.data.get("due", [])) if check else []
+        groups: dict[str | None, list[dict[str, Any]]] = {}
+        for entry in entries:
+            groups.setdefault(entry.get("owner"), []).append(entry)
+        return [
+            (owner, sorted(groups[owner], key=lambda e: (e["backfill_by"], e["id"])))
+            for owner in sorted(groups, key=lambda o: (o is None, o or ""))
+        ]
 
 
 @dataclass
@@ -136,13 +173,37 @@ class Report:
             if index:
                 yield ""
             yield f"eval set {evalset.name} ({evalset.manifest})"
+            headers = evalset.mix_headers()
             table = tabulate(
                 evalset.mix_rows(),
-                headers=["origin", "count", "share", "target"],
+                headers=headers,
                 tablefmt="simple",
-                colalign=("left", "right", "right", "right"),
+                colalign=("left", *["right"] * (len(headers) - 1)),
             )
             yield from table.splitlines()
+            coverage = (evalset.outcomes() or {}).get("coverage")
+            if coverage and coverage.get("results"):
+                yield (
+                    f"  coverage: {coverage['results']} of {coverage['examples']} examples have "
+                    f"a result ({coverage['share']:.1%})"
+                )
             width = max((len(name) for name in evalset.checks), default=0)
             for name, check in evalset.checks.items():
                 yield f"  {name.ljust(width)}  {check.headline()}"
+            due = evalset.coming_due()
+            if due:
+                yield "  provisional labels coming due"
+                for owner, entries in due:
+                    yield f"    {owner or '(no owner)'}"
+                    for entry in entries:
+                        yield (
+                            f"      {entry['backfill_by']}  {entry['id']}  "
+                            f"{due_in(entry['days_left'])}  ({entry['path']}:{entry['line']})"
+                        )
+
+
+def _outcome_cells(data: dict[str, Any]) -> list[str]:
+    """``results`` and ``pass rate`` cells: ``85.0% [64.0–94.8]``, or ``-`` with no outcome."""
+    low, high = data.get("low"), data.get("high")
+    interval = (low, high) if low is not None and high is not None else None
+    return [str(data.get("results", 0)), format_rate(data.get("rate"), interval)]

@@ -8,13 +8,15 @@ nothing and touches no pytest object, so the CLI and any other front end can run
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..checkers import Checker, builtins
 from ..evalset import EvalSet
 from ..findings import Finding
+from ..outcomes import Outcome
 from ..policy import Policy
 
 
@@ -24,6 +26,13 @@ class Context:
 
     today: dt.date
     evalmix_dir: Path
+    # The checkers that records may name in label.checker. The pytest layer passes every
+    # registered one; the default is the built-ins alone.
+    checkers: Mapping[str, Checker] = field(default_factory=builtins)
+    # Eval outcomes measured in this run, by manifest path (`EvalSet.manifest`), then example id:
+    # the pytest tests parametrized with `pytest_evalmix.examples`. A set's results file is read
+    # by the checks themselves.
+    outcomes: Mapping[str, Mapping[str, Outcome]] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,9 +51,21 @@ class CheckResult:
 
 Check = Callable[[EvalSet, Policy, Context], CheckResult]
 
+# Checks that judge eval outcomes, so must run after every eval of the session has reported. The
+# pytest layer runs them last, on the controller, under xdist too (see `collect`).
+AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes"})
+
 
 def registry() -> dict[str, Check]:
     """Every check, in the order its items are collected (stable, so xdist workers agree)."""
-    from . import schema
+    from . import failure_modes, gold_provenance, mix, pass_rates, provisional, review, schema
 
-    return {"schema": schema.check}
+    return {
+        "schema": schema.check,
+        "gold-provenance": gold_provenance.check,
+        "provisional": provisional.check,
+        "mix": mix.check,
+        "pass-rates": pass_rates.check,
+        "failure-modes": failure_modes.check,
+        "review": review.check,
+    }
