@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Wheels of the project and everything it needs, so that the pre-commit hook test installs the
+# hook offline (pip --no-index) like a user's pre-commit would, without touching the network.
+WHEELHOUSE := $(VENV)/wheelhouse
+WHEELS := $(WHEELHOUSE)/.built
 
 .PHONY: test demo lint bench clean
 
@@ -13,12 +17,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(WHEELS): pyproject.toml $(STAMP)
+	rm -rf $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) . 'setuptools>=68' wheel
+	touch $(WHEELS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks example_project
 	$(BIN)/ruff format --check src tests benchmarks example_project
 	$(BIN)/mypy
 
-test: lint
+test: lint $(WHEELS)
 	$(BIN)/pytest -n 2 tests
 
 demo: $(STAMP)

@@ -1,7 +1,7 @@
 """The pre-commit hook of ``.pre-commit-hooks.yaml``, run by the real ``pre-commit`` tool.
 
 ``pre-commit try-repo`` installs this project the way a user's pre-commit would (a virtualenv,
-``pip install .``) from a throwaway git repository that holds the working tree's sources, so the
+``pip install .``, here from local wheels with ``--no-index``) from a throwaway git repository that holds the working tree's sources, so the
 hook under test is the one in this checkout, committed or not. Installing takes a while (about
 20 seconds, once for the whole test), so the scenarios share one environment.
 """
@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which(
     "pre-commit"
 )
+
+# Built by `make test` (see the Makefile): the project's wheel and every wheel it needs.
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 
 pytestmark = [
     pytest.mark.skipif(PRE_COMMIT is None, reason="the pre-commit executable is not installed"),
@@ -113,12 +116,19 @@ def test_hook_definition() -> None:
 
 
 def test_hook_blocks_a_commit_that_breaks_the_mix(tmp_path: Path) -> None:
+    if not (WHEELHOUSE / ".built").exists():
+        pytest.fail(
+            f"no wheelhouse at {WHEELHOUSE}: run `make test`, which builds it, so that this test "
+            "installs the hook without the network"
+        )
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("GIT_", "PRE_COMMIT", "PYTEST_", "GITHUB_STEP_SUMMARY"))
     }
     env.update(GIT_ENV, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    # No network: pip installs the hook from the wheels `make test` built beforehand.
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELHOUSE), PIP_DISABLE_PIP_VERSION_CHECK="1")
     assert PRE_COMMIT is not None
     pre_commit = PRE_COMMIT
     hooks = hook_repo(tmp_path, env)
