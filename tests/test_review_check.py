@@ -194,22 +194,57 @@ def test_a_rejected_record_in_the_set_fails(
     ]
 
 
+def saved(project: pytest.Pytester, *decisions: tuple[str, str]) -> None:
+    """Decision log lines of dana's, as `evalmix review` writes them: (id, decision)."""
+    path = project.path / ".evalmix" / "reviews" / "dana.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"id": rid, "decision": verdict, "by": "dana", "seconds": 9.0}
+                | {"at": f"2026-11-20T11:{i:02d}:00Z"}
+            )
+            + "\n"
+            for i, (rid, verdict) in enumerate(decisions)
+        ),
+        encoding="utf-8",
+    )
+
+
+def test_a_candidate_rejected_in_the_log_is_caught_in_the_set(
+    project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
+) -> None:
+    """The saved decisions are the evidence, whatever the record itself says."""
+    records = healthy()
+    records[10] = reviewed("syn-0", "accepted")  # typed by hand over a rejection
+    write_set(records)
+    # syn-1 was rejected, then accepted on a second look: the last decision counts.
+    saved(project, ("syn-0", "rejected"), ("syn-1", "rejected"), ("syn-1", "accepted"))
+    result = run(project, "--evalmix", *xdist)
+    assert result.ret == 1
+    assert review_failures(result) == [
+        "data/support.jsonl:11: syn-0: candidate was rejected in review by dana (.evalmix/reviews/dana.jsonl:1) but is in the set — remove it: a rejected candidate stays out (its rejection stays in the log)"
+    ]
+
+
 def test_required_review(project: pytest.Pytester, write_set: WriteSet) -> None:
     records = healthy()
     records[10] = reviewed("syn-0", "accepted")
     records[11] = reviewed("syn-1", "edited")
     records[12] = reviewed("syn-2", "rejected")
+    records[14] = reviewed("syn-4", "accepted")  # no saved decision backs it
     write_set(
         records,
         manifest="evalmix: 1\ndata:\n  - data/support.jsonl\npolicy:\n  review: {required: true}\n",
     )
+    saved(project, ("syn-0", "accepted"), ("syn-1", "edited"))
     result = run(project, "--evalmix")
     assert result.ret == 1
     failures = review_failures(result)
     assert failures == [
         "data/support.jsonl:13: syn-2: record was rejected in review by dana but is in the set — remove it: a rejected candidate stays out (its rejection stays in the log)",
-        "data/support.jsonl:14: syn-3: synthetic example has no accepting review (policy.review.required is true) — put it through evalmix propose and evalmix review, so a person decides whether it enters the set",
-        "data/support.jsonl:15: syn-4: synthetic example has no accepting review (policy.review.required is true) — put it through evalmix propose and evalmix review, so a person decides whether it enters the set",
+        "data/support.jsonl:14: syn-3: synthetic example has no accepting review (policy.review.required is true) — put it through evalmix propose and evalmix review, so a person decides whether it enters the set, and commit the decision logs in .evalmix/reviews/",
+        "data/support.jsonl:15: syn-4: synthetic example's review (accepted by dana) is in no saved decision log (policy.review.required is true) — put it through evalmix propose and evalmix review, so a person decides whether it enters the set, and commit the decision logs in .evalmix/reviews/",
     ]
 
     # Without required, unreviewed synthetic records are fine.

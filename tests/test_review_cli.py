@@ -380,3 +380,24 @@ def test_a_bad_queue_is_refused_before_anything_is_shown(project: pytest.Pyteste
         "  queue.jsonl:4: malformed JSON at column 2: Expecting property name enclosed in double quotes",
     ]
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_a_line_that_is_not_utf8_is_asked_again(project: pytest.Pytester, errors: str) -> None:
+    """A stray byte in one answer costs that answer, not the session nor the decision."""
+    queue(project.path, candidate("prod-0", 1))
+    done = subprocess.run(
+        [*CLI, "review", "queue.jsonl", "--into", INTO, "--reviewer", "dana"],
+        cwd=project.path,
+        input=b"a\nbill\xffing\nbilling\n",
+        capture_output=True,
+        env=clean_env(PYTHONIOENCODING=f"utf-8:{errors}"),
+        timeout=60,
+    )
+    out = done.stdout.decode("utf-8", "replace")
+    assert done.returncode == 0, out + done.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in out
+    assert "that line is not valid UTF-8 text; type it again" in out
+    [saved] = lines(project.path / INTO)
+    assert saved["gold"] == "billing"
+    assert [d["decision"] for d in log_of(project.path)] == ["accepted"]

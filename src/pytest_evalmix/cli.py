@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import datetime as dt
+import io
 import json
 import os
 import shlex
@@ -435,6 +436,10 @@ def run_review(args: argparse.Namespace) -> int:
             "no reviewer: pass --reviewer NAME, or set one with git config user.name; every "
             "decision is saved under the name of the person who made it"
         )
+    try:
+        reviewer.encode("utf-8")
+    except UnicodeEncodeError:
+        args.parser.error("--reviewer: the name is not valid UTF-8 text")
     if not decisions.slug(reviewer):
         args.parser.error(f"--reviewer {reviewer!r}: a name needs at least one letter or digit")
     into: Path = args.into
@@ -462,6 +467,9 @@ def run_review(args: argparse.Namespace) -> int:
     # background jobs: the loop catches it and says where it stopped.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # A byte that is not UTF-8 then spoils one answer, which is asked again, not the whole input.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
     session = Review(
         candidates=candidates,
         queue_shown=project.shown(queue),

@@ -273,12 +273,20 @@ class Review:
 
     def ask(self, prompt: str) -> str | None:
         """One line typed by the reviewer; ``None`` at the end of the input."""
-        self.out.flush()
-        try:
-            answer = input(prompt)
-        except EOFError:
-            self.say()
-            return None
+        while True:
+            self.out.flush()
+            try:
+                answer = input(prompt)
+            except EOFError:
+                self.say()
+                return None
+            except UnicodeDecodeError:  # a strict UTF-8 stdin
+                answer = "\udcff"
+            if _encodable(answer):
+                break
+            # A byte that is not UTF-8 (a lenient stdin hands it over as a surrogate) cannot
+            # be saved in a log or a data file: ask again rather than fail halfway.
+            self.say("that line is not valid UTF-8 text; type it again")
         if not self.interactive:
             # Piped answers are not echoed by a terminal: echo them, so the transcript reads
             # as a session would.
@@ -622,3 +630,11 @@ class Review:
             "seconds": seconds,
         }
         return record
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -16,8 +16,9 @@ The finding points at the reviewer's first decision in their log. The logs are p
 (``evalmix_dir`` is one per rootdir), so every set of the project reports a rubber-stamping
 reviewer. A line of a log that is not a decision is a finding too: a broken log hides decisions.
 
-On the set itself: a record whose ``review.decision`` is ``rejected`` is a finding at its line;
-with ``required: true``, so is a synthetic record without an accepting review.
+On the set itself, at the record's line: a record whose last saved decision, or whose own
+``review.decision``, is ``rejected``; with ``required: true``, a synthetic record that no saved
+decision let in (its own ``review`` block can be typed by hand, so it is not enough).
 
 ``data`` carries, for the reports::
 
@@ -64,6 +65,8 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
     settings = policy.review
     findings: list[Finding] = []
     reviewers: dict[str, _Reviewer] = {}
+    # The last saved decision on each candidate id, and the log it is in.
+    latest: dict[str, tuple[decisions_mod.Decision, str]] = {}
     total = 0
     for log in decisions_mod.read_all(context.evalmix_dir):
         shown = display_path(log.path, evalset.rootdir)
@@ -80,6 +83,9 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
         )
         for decision in log.decisions:
             total += 1
+            known = latest.get(decision.id)
+            if known is None or decision.at >= known[0].at:
+                latest[decision.id] = (decision, shown)
             reviewer = reviewers.setdefault(
                 decision.by, _Reviewer(decision.by, shown, decision.line)
             )
@@ -137,28 +143,67 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
                 )
             )
 
-    for row, (verdict, by) in sorted(evalset.reviews.items()):
-        if verdict == "rejected":
+    reviews_dir = display_path(context.evalmix_dir / decisions_mod.REVIEWS_DIR, evalset.rootdir)
+    findings.extend(_in_the_set(evalset, latest, settings.required, reviews_dir))
+    return CheckResult(findings=ordered(findings), data={"decisions": total, "reviewers": summary})
+
+
+def _in_the_set(
+    evalset: EvalSet,
+    latest: dict[str, tuple[decisions_mod.Decision, str]],
+    required: bool,
+    reviews_dir: str,
+) -> list[Finding]:
+    """Records that a review kept out, or (with ``required``) that no saved decision let in.
+
+    The saved decisions are the evidence: a record's own ``review`` block is written by the
+    same flow, but can be typed by hand, so it can condemn a record and never clear one.
+    """
+    findings: list[Finding] = []
+    rejected = {rid for rid, (decision, _) in latest.items() if decision.decision == "rejected"}
+    rows = set(evalset.reviews)
+    if rejected:
+        rows.update(row for row, rid in enumerate(evalset.ids) if rid in rejected)
+    if required:
+        synthetic = evalset.origins.codebook["synthetic"]
+        rows.update(row for row, code in enumerate(evalset.origins.codes) if code == synthetic)
+    for row in sorted(rows):
+        rid = evalset.ids[row]
+        own = evalset.reviews.get(row)
+        saved = latest.get(rid)
+        if saved is not None and saved[0].decision == "rejected":
+            decision, log = saved
             findings.append(
                 evalset.finding(
                     row,
-                    f"record was rejected in review by {by} but is in the set",
+                    f"candidate was rejected in review by {decision.by} ({log}:{decision.line}) "
+                    "but is in the set",
                     "remove it: a rejected candidate stays out (its rejection stays in the log)",
                     NAME,
                 )
             )
-    synthetic = evalset.origins.codebook["synthetic"]
-    for row, code in enumerate(evalset.origins.codes) if settings.required else ():
-        given = evalset.reviews[row][0] if row in evalset.reviews else None
-        # A rejected record has its finding above.
-        if code == synthetic and given not in decisions_mod.ACCEPTING and given != "rejected":
+        elif own is not None and own[0] == "rejected":
             findings.append(
                 evalset.finding(
                     row,
-                    "synthetic example has no accepting review (policy.review.required is true)",
-                    "put it through evalmix propose and evalmix review, so a person decides "
-                    "whether it enters the set",
+                    f"record was rejected in review by {own[1]} but is in the set",
+                    "remove it: a rejected candidate stays out (its rejection stays in the log)",
                     NAME,
                 )
             )
-    return CheckResult(findings=ordered(findings), data={"decisions": total, "reviewers": summary})
+        elif required and evalset.origins[row] == "synthetic" and saved is None:
+            message = (
+                f"synthetic example's review ({own[0]} by {own[1]}) is in no saved decision log"
+                if own is not None
+                else "synthetic example has no accepting review"
+            )
+            findings.append(
+                evalset.finding(
+                    row,
+                    f"{message} (policy.review.required is true)",
+                    "put it through evalmix propose and evalmix review, so a person decides "
+                    f"whether it enters the set, and commit the decision logs in {reviews_dir}/",
+                    NAME,
+                )
+            )
+    return findings
