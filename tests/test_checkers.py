@@ -475,3 +475,66 @@ def test_checker_names_cannot_look_like_code(project: pytest.Pytester, write_set
     result = run(project, "--evalmix")
     assert result.ret != 0
     assert "checker name 'os:system' is not valid" in result.stdout.str() + result.stderr.str()
+
+
+ESCAPING_CHECKERS = """
+import sys
+
+import pytest
+
+from pytest_evalmix import checker
+
+@checker("skips")
+def skips(example):
+    pytest.skip("no database here")
+
+@checker("exits")
+def exits(example):
+    sys.exit(3)
+
+@checker("double")
+def double(example):
+    return example.input * 2
+"""
+
+
+def test_a_checker_that_skips_or_exits_is_a_finding_and_the_check_still_runs(
+    project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
+) -> None:
+    """pytest.skip() or sys.exit() inside a checker must not skip or abort gold-provenance,
+    which would let the other records' wrong golds through."""
+    project.makeconftest(ESCAPING_CHECKERS)
+    write_set(
+        with_records(
+            programmatic("esc-1", "skips", "x", "y"),
+            programmatic("esc-2", "exits", "x", "y"),
+            programmatic("esc-3", "double", 3, 2),
+        )
+    )
+    result = run(project, "--evalmix", *xdist)
+    assert result.ret == 1
+    clean(result)
+    result.stdout.fnmatch_lines(
+        [
+            "data/support.jsonl:18: esc-1: checker 'skips' raised Skipped: no database here — *",
+            "data/support.jsonl:19: esc-2: checker 'exits' raised SystemExit: 3 — *",
+            "data/support.jsonl:20: esc-3: checker 'double' computes 4, not the gold 3*",
+        ]
+    )
+
+
+def test_a_pattern_that_backtracks_forever_is_stopped(
+    project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
+) -> None:
+    slow = programmatic("rx-9", "regex", "a" * 40 + "b", "ticket?", pattern="(a+)+")
+    write_set(with_records(slow))
+    result = run(project, "--evalmix", *xdist)
+    assert result.ret == 1
+    clean(result)
+    result.stdout.fnmatch_lines(
+        [
+            "data/support.jsonl:20: rx-9: checker 'regex' cannot check this example: label.pattern "
+            "took over 2 s to match the gold (catastrophic backtracking, such as (a+)+) — "
+            "simplify label.pattern*"
+        ]
+    )

@@ -168,16 +168,33 @@ def test_bad_option_is_usage_error(
     result.stderr.fnmatch_lines(["*error: argument --evalmix-*"])
 
 
-def test_bad_project_policy_is_usage_error(project: pytest.Pytester, write_set: WriteSet) -> None:
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            "[tool.evalmix.policy]\nmix = {tolerence = 0.2}\n",
+            "unknown policy key 'mix.tolerence' (did you mean 'tolerance'?)*",
+        ),
+        (
+            "[tool.evalmix.polcy.mix]\ntolerance = 0.2\n",
+            "unknown key 'polcy' in [[]tool.evalmix[]] (did you mean 'policy'?)*",
+        ),
+        (
+            "[tool.evalmix.policy]\nmix = {tolerance = 'wide'}\n",
+            "policy key 'mix.tolerance': *",
+        ),
+    ],
+    ids=["unknown-policy-key", "unknown-table", "bad-value"],
+)
+def test_bad_project_policy_is_usage_error(
+    project: pytest.Pytester, write_set: WriteSet, toml: str, message: str
+) -> None:
+    """pyproject.toml's mistakes are named there, once, as a usage error: not at every manifest."""
     write_set()
-    (project.path / "pyproject.toml").write_text(
-        "[tool.pytest.ini_options]\n\n[tool.evalmix.policy]\nmix = {tolerence = 0.2}\n"
-    )
+    (project.path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n\n" + toml)
     result = run(project, "--evalmix")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(
-        ["*tool.evalmix.policy?: unknown policy key 'mix.tolerence' (did you mean 'tolerance'?)*"]
-    )
+    result.stderr.fnmatch_lines([f"*pyproject.toml [[]tool.evalmix[]]: {message}"])
 
 
 def test_project_policy_then_manifest_override(

@@ -336,3 +336,36 @@ def test_evals_alone_under_evalmix(project: pytest.Pytester, write_set: WriteSet
     assert result.ret == 0
     result.stdout.fnmatch_lines(["results of support: 20 outcomes written to *support.jsonl"])
     assert "no manifest found" not in result.stdout.str()
+
+
+def test_two_sets_of_one_name_do_not_overwrite_each_others_results(
+    project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
+) -> None:
+    write_set(
+        kinds(**{"prod-0": "fail"}),
+        manifest="evalmix: 1\nname: support\ndata: [data/support.jsonl]\n",
+    )
+    (project.path / "b").mkdir()
+    (project.path / "b" / "support.evalmix.yaml").write_text(
+        "evalmix: 1\nname: support\ndata: [../data/support.jsonl]\n"
+    )
+    project.makepyfile(
+        test_evals="""
+import pytest
+from pytest_evalmix import examples
+
+@pytest.mark.parametrize("example", examples("support.evalmix.yaml"))
+def test_a(example):
+    assert example.meta.get("kind") != "fail"
+
+@pytest.mark.parametrize("example", examples("b/support.evalmix.yaml"))
+def test_b(example):
+    pass
+"""
+    )
+    result = run(project, "--evalmix", "-m", "evalmix_example", *xdist)
+    result.assert_outcomes(failed=1, passed=39)
+    written = sorted(p.name for p in (project.path / ".evalmix" / "results").iterdir())
+    assert written == ["b-support.evalmix.jsonl", "support.evalmix.jsonl"]
+    assert results_of(project, "support.evalmix")["prod-0"]["passed"] is False
+    assert results_of(project, "b-support.evalmix")["prod-0"]["passed"] is True

@@ -176,11 +176,13 @@ def test_result_for_unknown_id_is_a_finding(
     write_results(
         project,
         results,
-        extra='{"id": "syn-3", "passed": false}\n{"id": "syn-50", "pased": true}\n{"id": oops\n',
+        extra='{"id": "syn-3", "passed": false}\n{"id": "syn-50", "pased": true}\n{"id": oops\n'
+        '{"id": "syn-51", "passed": "true"}\n{"id": "syn-52", "passed": false, "score": 1e999}\n'
+        '["syn-53", true]\n',
     )
     result = run(project, "--evalmix", *xdist)
     assert result.ret == 1
-    assert headline(result) == "FAILED (4 findings)"
+    assert headline(result) == "FAILED (7 findings)"
     lines(
         result,
         [
@@ -192,6 +194,9 @@ def test_result_for_unknown_id_is_a_finding(
             "results/latest.jsonl:43: syn-50: missing required field 'passed'; unknown key"
             " 'pased' (did you mean 'passed'?) — write each result as*",
             "results/latest.jsonl:44: -: malformed JSON at column 8*",
+            "results/latest.jsonl:45: syn-51: passed: input should be a valid boolean — write *",
+            "results/latest.jsonl:46: syn-52: score: input should be a finite number — write *",
+            "results/latest.jsonl:47: -: record is not an object (got a list) — write each result as one JSON object*",
         ],
     )
 

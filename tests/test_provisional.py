@@ -83,6 +83,21 @@ def clean(result: pytest.RunResult) -> str:
                 "prod-0: provisional label has no creation date, so its age cannot be checked — set label.provisional.created (or label.at)*"
             ],
         ),
+        (
+            {"owner": "priya", "backfill_by": "2027-03-31", "created": "9999-12-31"},
+            None,
+            [
+                "prod-0: provisional label created 9999-12-31, after today (2026-11-25) — set label.provisional.created (or label.at)*"
+            ],
+        ),
+        (
+            {"owner": "priya", "backfill_by": "2026-11-10", "created": "2026-11-20"},
+            None,
+            [
+                "prod-0: backfill_by 2026-11-10 is before the label was created (2026-11-20) — set label.provisional.backfill_by to a real date after the label was written",
+                "prod-0: provisional label overdue by 15 days*",
+            ],
+        ),
     ],
     ids=[
         "no-owner",
@@ -92,6 +107,8 @@ def clean(result: pytest.RunResult) -> str:
         "deadline-too-far",
         "too-old",
         "no-created",
+        "created-in-the-future",
+        "deadline-before-creation",
     ],
 )
 def test_finding_and_its_fix(
@@ -201,7 +218,7 @@ def test_today_pins_the_deadline(project: pytest.Pytester, write_set: WriteSet) 
     result.stdout.fnmatch_lines(
         ["data/support.jsonl:1: prod-0: provisional label overdue by 2 days*"]
     )
-    assert run(project, "--evalmix", "--evalmix-today=2026-11-01").ret == 0
+    assert run(project, "--evalmix", "--evalmix-today=2026-11-12").ret == 0  # 19 days left
 
 
 def test_summary_lists_labels_coming_due_by_owner(

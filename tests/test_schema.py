@@ -215,6 +215,39 @@ policy:
             "hello\n",
             "support.evalmix.yaml:4: -: data file 'data/bad.txt' has an unsupported type*",
         ),
+        # Valid syntax that Python cannot read, or PyYAML cannot construct: findings too.
+        (
+            "deep.jsonl",
+            '{"id": "d1", "input": "x", "gold": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+            "data/deep.jsonl:1: d1: JSON nested too deeply to read — flatten the value*",
+        ),
+        (
+            "long.jsonl",
+            '{"id": "n1", "input": "x", "gold": 1' + "0" * 5000 + "}\n",
+            "data/long.jsonl:1: n1: JSON a number too long to read*",
+        ),
+        (
+            "deep.json",
+            "[" * 100_000 + "]" * 100_000 + "\n",
+            "data/deep.json:1: -: JSON nested too deeply to read*",
+        ),
+        (
+            "deep.yaml",
+            "- id: y1\n  gold: " + "[" * 300 + "]" * 300 + "\n",
+            "data/deep.yaml:2: -: YAML nested more than 200 levels deep*",
+        ),
+        (
+            "tagged.yaml",
+            "- id: y1\n  input: x\n  gold: !!bool maybe\n- id: y2\n  input: !!int abc\n",
+            "data/tagged.yaml:1: -: invalid YAML value (KeyError: 'maybe'): a tagged value*",
+        ),
+        (
+            "bom.csv",
+            "\ufeffid,input,gold,origin,label.source\nc1,hi,billing,production,human\n"
+            'c2,"' + "x" * 200_000 + '",billing,production,human\n',
+            "data/bom.csv:3: -: malformed CSV: field larger than field limit (131072); the rows "
+            "after it were not read — shorten the field*",
+        ),
     ],
     ids=[
         "json-syntax",
@@ -224,6 +257,12 @@ policy:
         "csv-quote",
         "csv-cells",
         "txt",
+        "jsonl-deep",
+        "jsonl-long-number",
+        "json-deep",
+        "yaml-deep",
+        "yaml-bad-tagged-value",
+        "csv-bom-and-huge-field",
     ],
 )
 def test_bad_file(
@@ -233,6 +272,7 @@ def test_bad_file(
     (project.path / "data" / filename).write_text(content)
     lines = _schema_failure(project)
     assert any(fnmatch.fnmatch(t, expected) for t in lines), "\n".join(lines)
+    assert not any("unknown key" in t for t in lines), "\n".join(lines)  # a BOM is not a key
     assert not (project.path / "pwned").exists()
 
 

@@ -38,14 +38,17 @@ next to nothing when the plugin is not enabled.
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import json
 import math
 import operator
 import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -263,7 +266,11 @@ def run(entry: Checker, example: Example, env: CheckerEnv) -> Problem | None:
             f"checker '{name}' cannot check this example: {exc.message}",
             exc.fix or "fix the example's input or gold so the checker can judge it",
         )
-    except Exception as exc:  # a user's checker may raise anything: a finding, not a traceback
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        # A user's checker may raise anything, even pytest.skip() or sys.exit(): a finding,
+        # not a traceback, and never a skipped or aborted check.
         return Problem(
             f"checker '{name}' raised {type(exc).__name__}: {exc}",
             "fix the example's input or the checker; until the checker reproduces the gold, "
@@ -424,7 +431,55 @@ def _regex(example: Example) -> bool:
         raise CheckerError(
             f"label.pattern is not a valid regex: {exc}", "fix the regex in label.pattern"
         ) from None
-    return compiled.fullmatch(example.gold.strip()) is not None
+    with _time_limit(REGEX_SECONDS):
+        try:
+            return compiled.fullmatch(example.gold.strip()) is not None
+        except _TooSlow:
+            raise CheckerError(
+                f"label.pattern took over {REGEX_SECONDS:g} s to match the gold (catastrophic "
+                "backtracking, such as (a+)+)",
+                "simplify label.pattern: avoid nested repetition",
+            ) from None
+
+
+# A pattern comes from data, and a bad one can backtrack for hours on a short gold.
+REGEX_SECONDS = 2.0
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with `_TooSlow`, where a timer signal can do it.
+
+    ``re`` matching checks for signals (CPython 3.11+), so an interval timer stops a runaway
+    match. Only the main thread of a POSIX process gets signals; elsewhere the block runs
+    unbounded. A timer that was already armed (pytest-timeout's, say) gets its handler back
+    and what remained of its time.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    pending, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if pending:
+            left = pending - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
 
 
 # --- sqlite -------------------------------------------------------------------------------------

@@ -61,6 +61,14 @@ class ManifestFile(pytest.File):
             evalset = load(self.path, self.config.rootpath, session.project_policy)
         except ManifestError as exc:
             raise self.CollectError(f"evalmix: {exc}") from None
+        except Exception as exc:
+            # Our bug, not the user's data: still one line with the file (no traceback, which
+            # would also land in the reports), and what to send us.
+            shown = display_path(self.path, self.config.rootpath)
+            raise self.CollectError(
+                f"evalmix: {shown}:1: cannot load this eval set: {type(exc).__name__}: {exc} "
+                "— this is a bug in pytest-evalmix; please report it with the file that caused it"
+            ) from None
         for name in registry():
             yield CheckItem.from_parent(self, name=name, evalset=evalset)
 
@@ -280,8 +288,16 @@ class EvalmixSession:
     def write_results(self) -> None:
         """Write each set's session outcomes to ``<evalmix_dir>/results/<name>.jsonl``."""
         base = evalmix_dir(self.config) / "results"
-        for manifest, by_id in outcomes_mod.merge_session(self.outcomes).items():
-            path = base / outcomes_mod.results_name(self.set_names.get(manifest, manifest))
+        merged = outcomes_mod.merge_session(self.outcomes)
+        files = {m: outcomes_mod.results_name(self.set_names.get(m, m)) for m in merged}
+        taken = [name for name in files.values()]
+        for manifest, by_id in merged.items():
+            name = files[manifest]
+            if taken.count(name) > 1:
+                # Two sets of one name must not overwrite each other's outcomes: these take
+                # their manifest's path instead.
+                name = outcomes_mod.results_name(manifest.removesuffix(".yaml").replace("/", "-"))
+            path = base / name
             shown = display_path(path, self.config.rootpath)
             try:
                 count = outcomes_mod.write_results(path, outcomes_mod.iter_sorted(by_id))

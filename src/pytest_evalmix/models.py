@@ -128,7 +128,8 @@ class Manifest(_Strict):
 class Result(_Strict):
     """One outcome of an eval run (SPEC §6)."""
 
-    id: str
-    passed: bool
-    failure_mode: str | None = None
-    score: float | None = None
+    # Strict: "passed": "true" or 1 is a typo to report, not a pass to count.
+    id: str = Field(min_length=1, strict=True)
+    passed: bool = Field(strict=True)
+    failure_mode: str | None = Field(default=None, strict=True)
+    score: float | None = Field(default=None, allow_inf_nan=False)

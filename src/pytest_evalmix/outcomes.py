@@ -186,9 +186,7 @@ def read_results(path: Path, shown: str, check: str) -> tuple[list[Outcome], lis
                     continue
                 parsed = parse_json_line(data, line)
                 if not isinstance(parsed, dict):
-                    findings.append(
-                        Finding(shown, line, parsed.id, parsed.message, parsed.fix, check)
-                    )
+                    findings.append(Finding(shown, line, parsed.id, parsed.message, _FIX, check))
                     continue
                 outcome = _result(parsed, shown, line, check, findings)
                 if outcome is None:
@@ -224,6 +222,12 @@ def _unreadable(shown: str, exc: OSError, check: str) -> Finding:
     )
 
 
+_FIX = (
+    'write each result as one JSON object a line: {"id": ..., "passed": true|false, '
+    '"failure_mode": ..., "score": ...} (failure_mode and score optional)'
+)
+
+
 def _result(
     raw: dict[str, Any], shown: str, line: int, check: str, findings: list[Finding]
 ) -> Outcome | None:
@@ -246,8 +250,7 @@ def _result(
                 line,
                 rid,
                 "; ".join(problems),
-                'write each result as {"id": ..., "passed": true|false, "failure_mode": ..., '
-                '"score": ...} (failure_mode and score optional)',
+                _FIX,
                 check,
             )
         )

@@ -90,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         project_policy = policy_mod.from_pyproject(config.rootpath)
     except policy_mod.PolicyError as exc:
-        raise pytest.UsageError(f"pyproject.toml [tool.evalmix.policy]: {exc.message}") from None
+        raise pytest.UsageError(f"pyproject.toml [tool.evalmix]: {exc.message}") from None
     except ValueError as exc:  # a TOML syntax error
         raise pytest.UsageError(f"pyproject.toml: {exc}") from None
     patterns = [str(p) for p in config.getini("evalmix_manifests")]

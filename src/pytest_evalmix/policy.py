@@ -183,9 +183,20 @@ def from_pyproject(rootdir: Path) -> dict[str, Any]:
         return {}
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    tool = data.get("tool", {}).get("evalmix", {})
-    policy = tool.get("policy", {}) if isinstance(tool, dict) else {}
+    tools = data.get("tool", {})
+    tool = tools.get("evalmix", {}) if isinstance(tools, dict) else {}
+    if not isinstance(tool, dict):
+        raise PolicyError("evalmix", "[tool.evalmix] must be a table (of [tool.evalmix.policy])")
+    for key in sorted(tool):
+        if key != "policy":
+            raise PolicyError(
+                key,
+                f"unknown key '{key}' in [tool.evalmix]{suggest(key, {'policy'})}: the only "
+                "table there is [tool.evalmix.policy]",
+            )
+    policy = tool.get("policy", {})
     if not isinstance(policy, dict):
         raise PolicyError("policy", "[tool.evalmix.policy] must be a table")
     check_keys(policy)
+    build(policy)  # a bad value is this file's error, not every manifest's
     return policy

@@ -90,6 +90,18 @@ def decode_error(raw: bytes, exc: UnicodeDecodeError, line: int) -> RecordError:
     )
 
 
+def beyond_limits(exc: BaseException, line: int, rid: str | None = None) -> RecordError:
+    """Valid JSON that Python will not read: nesting past the recursion limit, or an integer
+    of more than 4300 digits (CPython's guard against quadratic conversion)."""
+    what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long"
+    return RecordError(
+        line,
+        f"JSON {what} to read",
+        "flatten the value, or write the number as a string",
+        id=rid,
+    )
+
+
 def parse_json_line(raw: bytes, line: int) -> dict[str, Any] | RecordError:
     """The slow path for one JSONL line: decode, parse, and name what is wrong."""
     try:
@@ -105,6 +117,8 @@ def parse_json_line(raw: bytes, line: int) -> dict[str, Any] | RecordError:
             "fix the JSON syntax; each line of a .jsonl file is one complete JSON object",
             id=guess_id(text),
         )
+    except (RecursionError, ValueError) as exc:
+        return beyond_limits(exc, line, guess_id(text))
     if not isinstance(value, dict):
         return not_an_object(line, value)
     return value
@@ -167,6 +181,9 @@ def _json(path: Path) -> Iterator[tuple[int, Raw]]:
         except json.JSONDecodeError as exc:
             yield exc.lineno, malformed(exc)
             return
+        except (RecursionError, ValueError) as exc:
+            yield 1, beyond_limits(exc, 1)
+            return
         yield (
             1,
             RecordError(
@@ -202,6 +219,9 @@ def _json(path: Path) -> Iterator[tuple[int, Raw]]:
             value, end = decoder.raw_decode(text, at)
         except json.JSONDecodeError as exc:
             yield exc.lineno, malformed(exc)
+            return
+        except (RecursionError, ValueError) as exc:
+            yield line_at(at), beyond_limits(exc, line_at(at))
             return
         line_no += text.count("\n", counted_to, at)
         counted_to = at
@@ -269,7 +289,8 @@ def _yaml(path: Path) -> Iterator[tuple[int, Raw]]:
 
 def _csv(path: Path) -> Iterator[tuple[int, Raw]]:
     # surrogateescape keeps reading past a bad byte, so one bad row costs one finding.
-    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
+    # utf-8-sig: a spreadsheet's export starts with a byte-order mark, which is not a column.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
@@ -296,7 +317,21 @@ def _csv(path: Path) -> Iterator[tuple[int, Raw]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, RecordError(start, f"malformed CSV: {exc}", "fix the row's quoting")
+                # The reader cannot resync after a quoting error, so the rows after it are not
+                # read: say so, rather than let them vanish.
+                fix = (
+                    "shorten the field (or move long text to a .jsonl file)"
+                    if "field larger than field limit" in str(exc)
+                    else "fix the row's quoting"
+                )
+                yield (
+                    start,
+                    RecordError(
+                        start,
+                        f"malformed CSV: {exc}; the rows after it were not read",
+                        fix,
+                    ),
+                )
                 return
             if not any(cell.strip() for cell in row):
                 continue

@@ -72,6 +72,10 @@ def compose(stream: str | bytes | IO[str] | IO[bytes]) -> Node | None:
     return node
 
 
+# Deeper than any real record; far below what recursing per level can take.
+MAX_DEPTH = 200
+
+
 def line_of(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
@@ -82,11 +86,15 @@ def _check_graph(root: Node) -> None:
     visiting: set[int] = set()
     distinct = 0
 
-    def size(node: Node) -> int:
+    def size(node: Node, depth: int = 0) -> int:
         nonlocal distinct
         key = id(node)
         if key in sizes:
             return sizes[key]
+        if depth > MAX_DEPTH:
+            # Constructing and walking the data recurse once per level: refuse here, cleanly,
+            # long before Python's recursion limit would.
+            raise YamlError(f"YAML nested more than {MAX_DEPTH} levels deep", line_of(node))
         if key in visiting:
             raise YamlError("recursive alias: an anchor refers to itself", line_of(node))
         tag = str(node.tag)
@@ -99,10 +107,10 @@ def _check_graph(root: Node) -> None:
         total = 1
         if isinstance(node, SequenceNode):
             for child in node.value:
-                total += size(child)
+                total += size(child, depth + 1)
         elif isinstance(node, MappingNode):
             for key_node, value_node in node.value:
-                total += size(key_node) + size(value_node)
+                total += size(key_node, depth + 1) + size(value_node, depth + 1)
         visiting.discard(key)
         sizes[key] = total
         return total
@@ -124,6 +132,15 @@ def construct(node: Node) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else line_of(node)
         raise YamlError(f"invalid YAML value: {exc.problem or exc.context}", line) from None
+    except (ValueError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+        # PyYAML's own constructors fail this way on a standard tag with a value that is not of
+        # its type (`!!int abc`, `!!bool maybe`, `!!int ""`) or a plain integer too long to read.
+        detail = str(exc).split(";")[0][:100]
+        raise YamlError(
+            f"invalid YAML value ({type(exc).__name__}: {detail}): a tagged value that is not "
+            "of its type, or a number too long to read",
+            line_of(node),
+        ) from None
     finally:
         loader.dispose()
 

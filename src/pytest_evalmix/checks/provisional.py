@@ -81,6 +81,20 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
                 "provisional label has no creation date, so its age cannot be checked",
                 "set label.provisional.created (or label.at) to the day the label was written",
             )
+        elif created > today:
+            # A future creation date would keep the label young for ever.
+            add(
+                f"provisional label created {created.isoformat()}, after today "
+                f"({today.isoformat()})",
+                "set label.provisional.created (or label.at) to the day the label was written",
+            )
+            created = None
+        elif backfill_by is not None and backfill_by < created:
+            add(
+                f"backfill_by {backfill_by.isoformat()} is before the label was created "
+                f"({created.isoformat()})",
+                "set label.provisional.backfill_by to a real date after the label was written",
+            )
         if backfill_by is not None:
             days_left = (backfill_by - today).days
             path, line = evalset.location(row)
