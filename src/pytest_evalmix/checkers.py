@@ -489,14 +489,6 @@ SQLITE_MAX_ROWS = 10_000
 _SQLITE_SETTINGS = {"database"}
 
 
-def _inside(path: Path, rootdir: Path) -> bool:
-    try:
-        path.resolve().relative_to(rootdir.resolve())
-    except (ValueError, OSError):
-        return False
-    return True
-
-
 def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
     """Computes the rows of ``input`` (a string) or ``input.query``, as a list of lists.
 
@@ -519,8 +511,11 @@ def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
             "name the database file in the manifest: "
             "policy: {checkers: {sqlite: {database: db/orders.sqlite}}}",
         )
+    # Imported here: this module stays light for conftests, and a check has loaded it anyway.
+    from .evalset import inside
+
     path = (env.base_dir / database).absolute()
-    if not _inside(path, env.rootdir):
+    if not inside(path, env.rootdir):
         raise CheckerError(
             f"database '{database}' resolves outside the rootdir; it was not opened",
             "keep the database under the project's rootdir",

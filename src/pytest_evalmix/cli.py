@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .defaults import EVALMIX_DIR, MODEL, SYNTH_MODES
 
-DEFAULT_MODEL = "claude-opus-4-7"
 SCHEMAS = ("example", "manifest", "results")
 
 
@@ -51,12 +51,12 @@ class Project:
         if override:
             return Path(override).absolute()
         configured = str(self.ini.get("evalmix_dir") or "").strip()
-        return self.rootdir / (configured or ".evalmix")
+        return self.rootdir / (configured or EVALMIX_DIR)
 
     def model(self, override: str | None) -> str:
         if override:
             return override
-        return str(self.ini.get("evalmix_model") or "").strip() or DEFAULT_MODEL
+        return str(self.ini.get("evalmix_model") or "").strip() or MODEL
 
     def shown(self, path: Path) -> str:
         """A path relative to the rootdir when inside it, as the plugin's findings show it."""
@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     propose.add_argument("--limit", type=_positive, metavar="K", help="use at most K seeds")
     propose.add_argument(
         "--synth",
-        choices=("replay", "record", "refresh"),
+        choices=SYNTH_MODES,
         default="replay",
         help="how the synthesizer uses its cache (default replay), as --evalmix-synth",
     )

@@ -11,6 +11,7 @@ import fnmatch
 import importlib
 import os
 import warnings
+from collections import Counter
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,8 @@ from .evalset import EvalSet, ManifestError, display_path, load
 from .findings import Finding, ordered
 from .outcomes import Outcome
 from .params import outcome_of
+from .plugin import evalmix_dir
 from .report import Payload, Report, SetReport, check_payload, set_payload
-
-
-def evalmix_dir(config: pytest.Config) -> Path:
-    configured = str(config.getini("evalmix_dir") or "").strip()
-    return config.rootpath / (configured or ".evalmix")
 
 
 def register(config: pytest.Config, project_policy: dict[str, Any], patterns: list[str]) -> None:
@@ -290,10 +287,10 @@ class EvalmixSession:
         base = evalmix_dir(self.config) / "results"
         merged = outcomes_mod.merge_session(self.outcomes)
         files = {m: outcomes_mod.results_name(self.set_names.get(m, m)) for m in merged}
-        taken = [name for name in files.values()]
+        taken = Counter(files.values())
         for manifest, by_id in merged.items():
             name = files[manifest]
-            if taken.count(name) > 1:
+            if taken[name] > 1:
                 # Two sets of one name must not overwrite each other's outcomes: these take
                 # their manifest's path instead.
                 name = outcomes_mod.results_name(manifest.removesuffix(".yaml").replace("/", "-"))

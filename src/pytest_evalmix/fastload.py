@@ -85,7 +85,6 @@ def derived() -> tuple[dict[str, Any], list[str], list[str]] | None:
 
     try:
         schema = _as_typed_dict(Example.__pydantic_core_schema__)
-        _build(schema)
     except Exception:  # pragma: no cover - a future pydantic; the model path still works
         return None
     return schema, list(ORIGINS), list(SOURCES)
@@ -93,9 +92,16 @@ def derived() -> tuple[dict[str, Any], list[str], list[str]] | None:
 
 @cache
 def validator() -> SchemaValidator | None:
-    """The derived validator, or None if this pydantic's schema shape is not understood."""
+    """The derived validator, or None if this pydantic's schema shape is not understood.
+
+    The loader takes the fast path only when this is not None, so a child given the same
+    schema can build it too.
+    """
     spec = derived()
-    return _build(spec[0]) if spec is not None else None
+    try:
+        return _build(spec[0]) if spec is not None else None
+    except Exception:  # pragma: no cover - a future pydantic; the model path still works
+        return None
 
 
 def _build(schema: dict[str, Any]) -> SchemaValidator:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .defaults import EVALMIX_DIR, MODEL, SYNTH_MODES
+
 if TYPE_CHECKING:
     from .synth import Paraphrase, Synthesizer
 
@@ -22,7 +24,6 @@ DEFAULT_MANIFESTS = ["*.evalmix.yaml", "*.evalmix.yml"]
 # `pytest_evalmix.examples()`, called while a test module is imported, can resolve a manifest
 # against the rootdir.
 ACTIVE_CONFIGS: list[pytest.Config] = []
-SYNTH_MODES = ("replay", "record", "refresh")
 
 
 def parse_today(value: str) -> dt.date:
@@ -64,7 +65,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "evalmix_manifests", "globs of eval-set manifests", type="args", default=DEFAULT_MANIFESTS
     )
-    parser.addini("evalmix_model", "model of the synthesizer", default="claude-opus-4-7")
+    parser.addini("evalmix_model", "model of the synthesizer", default=MODEL)
     parser.addini("evalmix_dir", "cache, ledger, results and reviews (default: .evalmix)")
     parser.addini("evalmix_checkers", "modules that register checkers", type="args", default=[])
 
@@ -116,9 +117,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 # synthesizer only when a test asks for one.
 
 
-def synth_dir(config: pytest.Config) -> Path:
+def evalmix_dir(config: pytest.Config) -> Path:
+    """Cache, ledger, results and review logs: ini ``evalmix_dir`` under the rootdir."""
     configured = str(config.getini("evalmix_dir") or "").strip()
-    return config.rootpath / (configured or ".evalmix")
+    return config.rootpath / (configured or EVALMIX_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -128,8 +130,8 @@ def evalmix_synthesizer(pytestconfig: pytest.Config) -> Synthesizer:
     from .synth import Synthesizer
 
     return Synthesizer(
-        model=str(pytestconfig.getini("evalmix_model") or "claude-opus-4-7").strip(),
-        evalmix_dir=synth_dir(pytestconfig),
+        model=str(pytestconfig.getini("evalmix_model") or MODEL).strip(),
+        evalmix_dir=evalmix_dir(pytestconfig),
         mode=str(pytestconfig.getoption("evalmix_synth")),
         today=pytestconfig.getoption("evalmix_today"),
     )

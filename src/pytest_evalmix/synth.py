@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import EvalmixWarning, ledger
 from .atomic import write_atomic
+from .defaults import SYNTH_MODES
 
 if TYPE_CHECKING:
     from anthropic import Anthropic
 
-MODES = ("replay", "record", "refresh")
+MODES = SYNTH_MODES
 CACHE_DIR = "cache"
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 
