@@ -236,10 +236,6 @@ def _aligned(path: Path, offsets: list[int]) -> list[int]:
 Segment = tuple[int, int, int]
 """(index in the list of paths, start byte, end byte)"""
 
-# This process's share of the bytes, against 1 for each child: it also unpickles and merges
-# every child's columns, while a child only starts up (it imports pydantic_core, not pydantic).
-PARENT_SHARE = 1.1
-
 
 def _jobs(paths: list[Path], sizes: list[int], workers: int) -> list[list[Segment]]:
     """Cut the files, as if laid end to end, into ``workers`` spans of about equal bytes.
