@@ -47,6 +47,19 @@ def jsonl(records: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
+# Read by pytest or by the plugin, and set by CI services: with CI set pytest prints whole
+# failure messages in the short summary, and with GITHUB_STEP_SUMMARY set every run would
+# append its report to the real job summary. Tests that need one of them set it themselves.
+CI_ENVIRONMENT = ("CI", "BUILD_NUMBER", "GITHUB_STEP_SUMMARY")
+
+
+@pytest.fixture(autouse=True)
+def same_output_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner runs print the same on a laptop and on a CI runner."""
+    for name in CI_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """An empty project whose rootdir is the pytester dir."""

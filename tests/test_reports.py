@@ -15,12 +15,6 @@ from conftest import TODAY, WriteSet, healthy, jsonl, record, run
 RESULTS_MANIFEST = "evalmix: 1\nname: support\ndata: [data/support.jsonl]\nresults: results.jsonl\n"
 
 
-@pytest.fixture(autouse=True)
-def no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These runs must not append to the step summary of a CI job running this very suite."""
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-
-
 def with_results(project: pytest.Pytester, write_set: WriteSet) -> None:
     """The healthy 10/5/5 set, with results: production 8 of 10 pass, synthetic 5 of 5."""
     write_set(manifest=RESULTS_MANIFEST)
