@@ -104,6 +104,20 @@ def validator() -> SchemaValidator | None:
         return None
 
 
+@cache
+def gold_validator() -> SchemaValidator:
+    """Reads only ``gold`` from a line: the other keys are parsed past but never built."""
+    return SchemaValidator(
+        {
+            "type": "typed-dict",
+            "fields": {
+                "gold": {"type": "typed-dict-field", "schema": {"type": "any"}, "required": True}
+            },
+            "extra_behavior": "ignore",
+        }
+    )
+
+
 def _build(schema: dict[str, Any]) -> SchemaValidator:
     # Caching strings saves memory for repeated values but costs time per line; the scan
     # interns the few repeated values itself.
