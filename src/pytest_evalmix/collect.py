@@ -27,7 +27,7 @@ from .evalset import EvalSet, ManifestError, display_path, load
 from .findings import Finding, ordered
 from .outcomes import Outcome
 from .params import outcome_of
-from .plugin import evalmix_dir
+from .plugin import evalmix_dir, load_processes
 from .report import Payload, Report, SetReport, check_payload, set_payload
 
 
@@ -55,7 +55,12 @@ class ManifestFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         session: EvalmixSession = self.config.pluginmanager.getplugin("evalmix-session")
         try:
-            evalset = load(self.path, self.config.rootpath, session.project_policy)
+            evalset = load(
+                self.path,
+                self.config.rootpath,
+                session.project_policy,
+                processes=load_processes(self.config),
+            )
         except ManifestError as exc:
             raise self.CollectError(f"evalmix: {exc}") from None
         except Exception as exc:

@@ -240,8 +240,18 @@ def inside(path: Path, rootdir: Path) -> bool:
     return True
 
 
-def load(manifest_path: Path, rootdir: Path, project_policy: Mapping[str, Any]) -> EvalSet:
-    """Load one eval set. Bad records become findings; a bad manifest raises `ManifestError`."""
+def load(
+    manifest_path: Path,
+    rootdir: Path,
+    project_policy: Mapping[str, Any],
+    processes: int | None = None,
+) -> EvalSet:
+    """Load one eval set. Bad records become findings; a bad manifest raises `ManifestError`.
+
+    ``processes`` caps the processes that scan a big JSONL input (default: one per core, up
+    to 4). A caller that is itself one of several parallel processes, such as a pytest-xdist
+    worker, passes its share of the cores: more would only fight over them.
+    """
     shown = display_path(manifest_path, rootdir)
     manifest, lines = _read_manifest(manifest_path, shown)
 
@@ -293,7 +303,7 @@ def load(manifest_path: Path, rootdir: Path, project_policy: Mapping[str, Any]) 
             evalset.results = display_path(results, rootdir)
             evalset.results_path = results
 
-    _fill(evalset)
+    _fill(evalset, processes)
     return evalset
 
 
@@ -433,7 +443,7 @@ def _expand(
     return found
 
 
-def _fill(evalset: EvalSet) -> None:
+def _fill(evalset: EvalSet, processes: int | None = None) -> None:
     """The one validated pass: records into columns, problems into findings.
 
     Plain JSONL files go through `fastload` (columns straight from a dict validator, in
@@ -453,7 +463,9 @@ def _fill(evalset: EvalSet) -> None:
         and os.access(source.path, os.R_OK)
         and fastload.validator() is not None
     }
-    pieces = fastload.scan_files([evalset._sources[number - 1].path for number in sorted(fast)])
+    pieces = fastload.scan_files(
+        [evalset._sources[number - 1].path for number in sorted(fast)], processes
+    )
     numbers = sorted(fast)
     waiting = next(pieces, None)
     for number, source in enumerate(evalset._sources, 1):

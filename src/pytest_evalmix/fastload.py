@@ -273,7 +273,7 @@ def _jobs(paths: list[Path], sizes: list[int], workers: int) -> list[list[Segmen
     return [job for job in jobs if job]
 
 
-def scan_files(paths: list[Path]) -> Iterator[tuple[int, int, Piece]]:
+def scan_files(paths: list[Path], processes: int | None = None) -> Iterator[tuple[int, int, Piece]]:
     """Yield ``(index in paths, lines before the piece, piece)`` in file and line order.
 
     Big inputs are shared with child interpreters started with ``-m`` (not multiprocessing,
@@ -281,7 +281,7 @@ def scan_files(paths: list[Path]) -> Iterator[tuple[int, int, Piece]]:
     A child that fails costs time, not results: its span is scanned here instead.
     """
     sizes = [path.stat().st_size for path in paths]
-    workers = min(os.cpu_count() or 1, 4)
+    workers = min(os.cpu_count() or 1, 4) if processes is None else processes
     if workers < 2 or sum(sizes) < _parallel_bytes():
         jobs = [[(index, 0, size)] for index, size in enumerate(sizes)]
         children: list[subprocess.Popen[bytes] | None] = []

@@ -17,7 +17,7 @@ from _pytest.mark import ParameterSet
 
 from .evalset import ManifestError, display_path, load
 from .models import ORIGINS
-from .plugin import ACTIVE_CONFIGS, FAILURE_MODE
+from .plugin import ACTIVE_CONFIGS, FAILURE_MODE, load_processes
 from .policy import PolicyError, from_pyproject, suggest
 
 MARKER = "evalmix_example"
@@ -39,7 +39,8 @@ def examples(
     Use it as ``@pytest.mark.parametrize("example", examples("evals/support.evalmix.yaml"))``;
     each test then receives a `pytest_evalmix.Example`.
     """
-    rootdir = ACTIVE_CONFIGS[-1].rootpath if ACTIVE_CONFIGS else Path.cwd()
+    config = ACTIVE_CONFIGS[-1] if ACTIVE_CONFIGS else None
+    rootdir = config.rootpath if config is not None else Path.cwd()
     wanted = _origins(origin)
     path = Path(os.path.normpath(rootdir / Path(manifest)))
     shown = display_path(path, rootdir)
@@ -53,7 +54,7 @@ def examples(
     except ValueError as exc:  # a TOML syntax error
         _fail(f"{where}: pyproject.toml: {exc}")
     try:
-        evalset = load(path, rootdir, project_policy)
+        evalset = load(path, rootdir, project_policy, processes=load_processes(config))
     except ManifestError as exc:
         _fail(f"{where}: {exc}")
     params = []

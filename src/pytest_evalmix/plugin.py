@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,6 +122,16 @@ def evalmix_dir(config: pytest.Config) -> Path:
     """Cache, ledger, results and review logs: ini ``evalmix_dir`` under the rootdir."""
     configured = str(config.getini("evalmix_dir") or "").strip()
     return config.rootpath / (configured or EVALMIX_DIR)
+
+
+def load_processes(config: pytest.Config | None) -> int | None:
+    """How many processes may scan a big eval set in this one: the loader's own choice, except
+    on a pytest-xdist worker, which shares the cores with its sibling workers."""
+    workerinput = getattr(config, "workerinput", None)
+    if not isinstance(workerinput, dict):
+        return None
+    workers = max(int(workerinput.get("workercount") or 1), 1)
+    return max(1, min((os.cpu_count() or 1) // workers, 4))
 
 
 @pytest.fixture(scope="session")
