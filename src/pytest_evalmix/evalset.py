@@ -87,6 +87,11 @@ class Source:
         """True when records can go straight from bytes to the model, the fast path."""
         return not self.mapping and not self.defaults and not self.to_meta
 
+    @property
+    def plain_jsonl(self) -> bool:
+        """A plain JSONL file: each line's keys are the record's own."""
+        return self.plain and self.path.suffix.lower() == ".jsonl"
+
 
 @dataclass
 class EvalSet:
@@ -134,18 +139,8 @@ class EvalSet:
         This re-reads the files: use it only for a check that needs every input or gold. Rows
         dropped at load (invalid records, repeated ids) are skipped by matching locations.
         """
-        row = 0
-        total = len(self.ids)
-        for file_no, line, example in _validated(
-            self._sources, self.inline, self._inline_source, self.policy
-        ):
-            if row >= total:
-                return
-            if not isinstance(example, Example):
-                continue
-            if self.file_index[row] == file_no and self.lines[row] == line:
-                yield row, example
-                row += 1
+        for file_no, row, end in self._spans():
+            yield from self._examples_of(file_no, row, end)
 
     def golds(self, source: str) -> Iterator[tuple[int, Any]]:
         """Stream ``(row, gold)`` for the rows whose label source is ``source``, in row order.
@@ -155,56 +150,67 @@ class EvalSet:
         times cheaper on a big set. Other files go through the model as in `examples`.
         """
         wanted = self.sources.codebook.get(source)
-        total = len(self.ids)
-        if wanted is None or total == 0:
+        if wanted is None:
             return
-        codes, file_index = self.sources.codes, self.file_index
-        row = 0
-        for file_no in range(len(self._sources) + 1):
-            if row >= total:
-                return
-            if file_index[row] != file_no:
+        codes = self.sources.codes
+        for file_no, row, end in self._spans():
+            if wanted not in codes[row:end]:
                 continue
-            end = row
+            if file_no and self._sources[file_no - 1].plain_jsonl:
+                yield from self._jsonl_golds(file_no, row, end, wanted)
+            else:
+                for at, example in self._examples_of(file_no, row, end):
+                    if codes[at] == wanted:
+                        yield at, example.gold
+
+    def _spans(self) -> Iterator[tuple[int, int, int]]:
+        """``(file number, first row, end row)`` of each file that holds rows, in row order:
+        the loader appends rows file by file (inline examples, number 0, first)."""
+        file_index, total = self.file_index, len(self.ids)
+        row = 0
+        while row < total:
+            file_no, end = file_index[row], row + 1
             while end < total and file_index[end] == file_no:
                 end += 1
-            if any(codes[r] == wanted for r in range(row, end)):
-                yield from self._golds_of(file_no, row, end, wanted)
+            yield file_no, row, end
             row = end
 
-    def _golds_of(self, file_no: int, row: int, end: int, wanted: int) -> Iterator[tuple[int, Any]]:
-        """The golds of rows ``row..end-1``, all from file number ``file_no``."""
-        codes, lines = self.sources.codes, self.lines
-        source = self._sources[file_no - 1] if file_no else self._inline_source
-        if file_no and source.plain and source.path.suffix.lower() == ".jsonl":
-            read_gold = fastload.gold_validator().validate_json
-            try:
-                with source.path.open("rb") as handle:
-                    for line, raw in enumerate(handle, 1):
-                        if line != lines[row]:
-                            continue
-                        if codes[row] == wanted:
-                            try:
-                                yield row, read_gold(raw)["gold"]
-                            except ValueError:  # changed since the load: judged on what loaded
-                                pass
-                        row += 1
-                        if row == end:
-                            return
-            except OSError:
-                return
-            return
+    def _examples_of(self, file_no: int, row: int, end: int) -> Iterator[tuple[int, Example]]:
+        """Rows ``row..end-1`` of file ``file_no``, read again through the model."""
+        allow_extra = self.policy.schema_.extra == "allow"
         if file_no:
-            records = _source_records(source, self.policy.schema_.extra == "allow")
+            records = _source_records(self._sources[file_no - 1], allow_extra)
         else:
-            records = _inline_records(self.inline, source, self.policy.schema_.extra == "allow")
+            records = _inline_records(self.inline, self._inline_source, allow_extra)
+        lines = self.lines
         for line, example in records:
             if row == end:
                 return
             if isinstance(example, Example) and lines[row] == line:
-                if codes[row] == wanted:
-                    yield row, example.gold
+                yield row, example
                 row += 1
+
+    def _jsonl_golds(
+        self, file_no: int, row: int, end: int, wanted: int
+    ) -> Iterator[tuple[int, Any]]:
+        """The golds of rows ``row..end-1`` of a plain JSONL file, of label source ``wanted``."""
+        codes, lines = self.sources.codes, self.lines
+        read_gold = fastload.gold_validator().validate_json
+        try:
+            with self._sources[file_no - 1].path.open("rb") as handle:
+                for line, raw in enumerate(handle, 1):
+                    if line != lines[row]:
+                        continue
+                    if codes[row] == wanted:
+                        try:
+                            yield row, read_gold(raw)["gold"]
+                        except ValueError:  # changed since the load: judged on what loaded
+                            pass
+                    row += 1
+                    if row == end:
+                        return
+        except OSError:
+            return
 
     def _add(self, file_no: int, line: int, example: Example) -> None:
         row = len(self.ids)
@@ -244,13 +250,12 @@ def load(
     manifest_path: Path,
     rootdir: Path,
     project_policy: Mapping[str, Any],
-    processes: int | None = None,
+    sharing: int = 1,
 ) -> EvalSet:
     """Load one eval set. Bad records become findings; a bad manifest raises `ManifestError`.
 
-    ``processes`` caps the processes that scan a big JSONL input (default: one per core, up
-    to 4). A caller that is itself one of several parallel processes, such as a pytest-xdist
-    worker, passes its share of the cores: more would only fight over them.
+    ``sharing`` is how many processes load side by side (pytest-xdist workers); big JSONL
+    inputs are scanned with this process's share of the cores (see `fastload.scan_files`).
     """
     shown = display_path(manifest_path, rootdir)
     manifest, lines = _read_manifest(manifest_path, shown)
@@ -303,7 +308,7 @@ def load(
             evalset.results = display_path(results, rootdir)
             evalset.results_path = results
 
-    _fill(evalset, processes)
+    _fill(evalset, sharing)
     return evalset
 
 
@@ -443,7 +448,7 @@ def _expand(
     return found
 
 
-def _fill(evalset: EvalSet, processes: int | None = None) -> None:
+def _fill(evalset: EvalSet, sharing: int = 1) -> None:
     """The one validated pass: records into columns, problems into findings.
 
     Plain JSONL files go through `fastload` (columns straight from a dict validator, in
@@ -456,15 +461,14 @@ def _fill(evalset: EvalSet, processes: int | None = None) -> None:
     fast = {
         number
         for number, source in enumerate(evalset._sources, 1)
-        if source.plain
+        if source.plain_jsonl
         and not allow_extra
-        and source.path.suffix.lower() == ".jsonl"
         and source.path.is_file()
         and os.access(source.path, os.R_OK)
         and fastload.validator() is not None
     }
     pieces = fastload.scan_files(
-        [evalset._sources[number - 1].path for number in sorted(fast)], processes
+        [evalset._sources[number - 1].path for number in sorted(fast)], sharing
     )
     numbers = sorted(fast)
     waiting = next(pieces, None)
@@ -563,21 +567,6 @@ def _merge_piece(
             evalset.reviews[target] = piece.reviews[row]
         if row in piece.whole:
             evalset.kept[target] = Example.model_validate(piece.whole[row])
-
-
-def _validated(
-    sources: list[Source],
-    inline: list[tuple[int, Any]],
-    inline_source: Source,
-    policy: Policy,
-) -> Iterator[tuple[int, int, Example | RecordError]]:
-    """Yield (file number, line, example or error) for every record, inline ones first."""
-    allow_extra = policy.schema_.extra == "allow"
-    for line, result in _inline_records(inline, inline_source, allow_extra):
-        yield 0, line, result
-    for file_no, source in enumerate(sources, 1):
-        for line, result in _source_records(source, allow_extra):
-            yield file_no, line, result
 
 
 def _inline_records(
