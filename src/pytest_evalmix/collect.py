@@ -27,7 +27,7 @@ from .evalset import EvalSet, ManifestError, display_path, load
 from .findings import Finding, ordered
 from .outcomes import Outcome
 from .params import outcome_of
-from .plugin import evalmix_dir, load_processes
+from .plugin import evalmix_dir, xdist_workers
 from .report import Payload, Report, SetReport, check_payload, set_payload
 
 
@@ -59,7 +59,7 @@ class ManifestFile(pytest.File):
                 self.path,
                 self.config.rootpath,
                 session.project_policy,
-                processes=load_processes(self.config),
+                sharing=xdist_workers(self.config),
             )
         except ManifestError as exc:
             raise self.CollectError(f"evalmix: {exc}") from None

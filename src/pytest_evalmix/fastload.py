@@ -273,15 +273,22 @@ def _jobs(paths: list[Path], sizes: list[int], workers: int) -> list[list[Segmen
     return [job for job in jobs if job]
 
 
-def scan_files(paths: list[Path], processes: int | None = None) -> Iterator[tuple[int, int, Piece]]:
+# More processes than this gain little: merging their columns is serial.
+MAX_PROCESSES = 4
+
+
+def scan_files(paths: list[Path], sharing: int = 1) -> Iterator[tuple[int, int, Piece]]:
     """Yield ``(index in paths, lines before the piece, piece)`` in file and line order.
 
     Big inputs are shared with child interpreters started with ``-m`` (not multiprocessing,
     whose spawn re-runs the caller's ``__main__``); the last span is scanned here meanwhile.
     A child that fails costs time, not results: its span is scanned here instead.
+
+    ``sharing`` is how many processes like this one run side by side (pytest-xdist workers):
+    each uses its share of the cores, so together they do not fight over them.
     """
     sizes = [path.stat().st_size for path in paths]
-    workers = min(os.cpu_count() or 1, 4) if processes is None else processes
+    workers = min((os.cpu_count() or 1) // max(sharing, 1), MAX_PROCESSES)
     if workers < 2 or sum(sizes) < _parallel_bytes():
         jobs = [[(index, 0, size)] for index, size in enumerate(sizes)]
         children: list[subprocess.Popen[bytes] | None] = []

@@ -17,7 +17,7 @@ from _pytest.mark import ParameterSet
 
 from .evalset import ManifestError, display_path, load
 from .models import ORIGINS
-from .plugin import ACTIVE_CONFIGS, FAILURE_MODE, load_processes
+from .plugin import ACTIVE_CONFIGS, FAILURE_MODE, xdist_workers
 from .policy import PolicyError, from_pyproject, suggest
 
 MARKER = "evalmix_example"
@@ -54,7 +54,7 @@ def examples(
     except ValueError as exc:  # a TOML syntax error
         _fail(f"{where}: pyproject.toml: {exc}")
     try:
-        evalset = load(path, rootdir, project_policy, processes=load_processes(config))
+        evalset = load(path, rootdir, project_policy, sharing=xdist_workers(config))
     except ManifestError as exc:
         _fail(f"{where}: {exc}")
     params = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,14 +123,13 @@ def evalmix_dir(config: pytest.Config) -> Path:
     return config.rootpath / (configured or EVALMIX_DIR)
 
 
-def load_processes(config: pytest.Config | None) -> int | None:
-    """How many processes may scan a big eval set in this one: the loader's own choice, except
-    on a pytest-xdist worker, which shares the cores with its sibling workers."""
+def xdist_workers(config: pytest.Config | None) -> int:
+    """How many pytest-xdist workers this process runs beside, itself included (1 if it is
+    not a worker): loaders share the cores among them."""
     workerinput = getattr(config, "workerinput", None)
     if not isinstance(workerinput, dict):
-        return None
-    workers = max(int(workerinput.get("workercount") or 1), 1)
-    return max(1, min((os.cpu_count() or 1) // workers, 4))
+        return 1
+    return max(int(workerinput.get("workercount") or 1), 1)
 
 
 @pytest.fixture(scope="session")
