@@ -44,9 +44,6 @@ def review_failures(result: pytest.RunResult) -> list[str]:
     out = result.stdout.str()
     assert "Traceback" not in out and "INTERNALERROR" not in out
     section = out.split("support.evalmix.yaml::review _", 1)[1]
-    # On CI (the CI variable set) pytest prints the whole failure message again in the short
-    # summary instead of truncating it, so stop before that section.
-    section = section.split(" short test summary info ", 1)[0]
     return [
         line
         for line in section.splitlines()[1:]
