@@ -19,12 +19,12 @@ $(STAMP): pyproject.toml
 
 $(WHEELS): pyproject.toml $(STAMP)
 	rm -rf $(WHEELHOUSE)
-	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) . 'setuptools>=68' wheel
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) . 'setuptools>=77' wheel
 	touch $(WHEELS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks example_project
-	$(BIN)/ruff format --check src tests benchmarks example_project
+	$(BIN)/ruff check pytest_evalmix tests benchmarks example_project
+	$(BIN)/ruff format --check pytest_evalmix tests benchmarks example_project
 	$(BIN)/mypy
 
 test: lint $(WHEELS)

@@ -3,7 +3,7 @@
 The gate fails a run only when two subsets' pass rates differ by more than ``max_gap`` *and* the
 difference is significant at ``alpha`` (a two-proportion z-test, or Fisher's exact test when a
 cell is small). This script simulates eval runs with known true pass rates and applies the very
-function the check uses (`pytest_evalmix.checks.pass_rates.compare`) to each, next to a bare
+function the check uses (`pytest_evalmix.rules.pass_rates.compare`) to each, next to a bare
 ``gap > max_gap`` threshold for contrast:
 
 - **false-alarm rate**: both subsets truly pass at the same rate, so every failure is noise;
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_evalmix.checks.pass_rates import compare
+from pytest_evalmix.rules.pass_rates import compare
 
 MAX_GAP = 0.10
 ALPHA = 0.05

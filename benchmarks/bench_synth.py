@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fake_messages_api import FakeMessagesAPI
-from pytest_evalmix.synth import Synthesizer
+from pytest_evalmix.synth.synthesizer import Synthesizer
 
 MODEL = "claude-opus-4-7"
 REPLAY_BUDGET_S = 1.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pickle
 
-from pytest_evalmix.columns import Column
-from pytest_evalmix.fastload import Piece
+from pytest_evalmix.load.fastload import Piece
+from pytest_evalmix.model.columns import Column
 
 
 def test_column_reads_back_what_was_stored_and_widens_past_256_values() -> None:

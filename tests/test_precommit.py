@@ -79,8 +79,8 @@ def hook_repo(tmp: Path, env: dict[str, str]) -> Path:
     for name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, repo / name)
     shutil.copytree(
-        ROOT / "src",
-        repo / "src",
+        ROOT / "pytest_evalmix",
+        repo / "pytest_evalmix",
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"),
     )
     git_init(repo, env)

@@ -15,8 +15,9 @@ import pytest
 
 from conftest import TODAY, WriteSet, healthy, record, run
 from fake_messages_api import FakeMessagesAPI, prompt_of
-from pytest_evalmix import EvalmixWarning, ledger
-from pytest_evalmix.synth import CacheMiss, SynthesisError, Synthesizer, parse_variants
+from pytest_evalmix import EvalmixWarning
+from pytest_evalmix.load import ledger
+from pytest_evalmix.synth.synthesizer import CacheMiss, SynthesisError, Synthesizer, parse_variants
 
 # Recognisable, so a leak anywhere (output, cache, ledger, reports) is easy to find.
 KEY = "sk-ant-api03-EVALMIXSENTINELKEY-0123456789"

@@ -1,0 +1,47 @@
+"""pytest-evalmix: test an LLM evaluation set the way unit tests test code.
+
+The public names are resolved lazily, so ``import pytest_evalmix`` (done by pytest for every
+run once the plugin is installed) costs nothing until one of them is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+
+class EvalmixWarning(UserWarning):
+    """A problem that is not yet a failure, such as a provisional label coming due.
+
+    ``-W error::pytest_evalmix.EvalmixWarning`` turns every one of them into a failure.
+    """
+
+
+if TYPE_CHECKING:
+    from pytest_evalmix.checkers import checker
+    from pytest_evalmix.model.records import Example
+    from pytest_evalmix.pytest_plugin.fixtures import FailureMode
+    from pytest_evalmix.pytest_plugin.params import examples
+
+__all__ = ["EvalmixWarning", "Example", "FailureMode", "__version__", "checker", "examples"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Example":
+        from pytest_evalmix.model.records import Example
+
+        return Example
+    if name == "checker":
+        from pytest_evalmix.checkers import checker
+
+        return checker
+    if name == "examples":
+        from pytest_evalmix.pytest_plugin.params import examples
+
+        return examples
+    if name == "FailureMode":
+        from pytest_evalmix.pytest_plugin.fixtures import FailureMode
+
+        return FailureMode
+    raise AttributeError(f"module 'pytest_evalmix' has no attribute {name!r}")

@@ -1,0 +1,720 @@
+"""Loading an eval set: the manifest, its policy and its records, in one validated pass.
+
+Memory must grow with the number of ids, not the bytes of the inputs (a million-example set is
+about 270 MB of JSONL), so an `EvalSet` keeps records as columns of the few fields that the
+checks judge on, with strings interned. Records that carry more than a plain human label
+(programmatic, llm, provisional) are the exception and are kept whole. A check that really needs
+every input and gold streams them again with `EvalSet.examples`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pytest_evalmix.load import fastload, yamlsafe
+from pytest_evalmix.load.readers import (
+    SUFFIXES,
+    RecordError,
+    decode_error,
+    guess_id,
+    not_an_object,
+    parse_json_line,
+    read,
+    set_dotted,
+)
+from pytest_evalmix.model import policy as policy_mod
+from pytest_evalmix.model.columns import Column
+from pytest_evalmix.model.findings import Finding
+from pytest_evalmix.model.policy import Policy, PolicyError, suggest
+from pytest_evalmix.model.records import EXAMPLE_KEYS, ORIGINS, SOURCES, DataFile, Example, Manifest
+
+PRESETS: dict[str, dict[str, str]] = {
+    "deepeval": {"id": "name", "gold": "expected_output"},
+    "inspect": {"gold": "target"},
+}
+# Keys a preset's tool writes that mean nothing to us: kept under ``meta`` instead of failing
+# the record as unknown keys, so a DeepEval or Inspect export loads as it is.
+PRESET_META: dict[str, frozenset[str]] = {
+    "deepeval": frozenset(
+        {
+            "actual_output",
+            "context",
+            "retrieval_context",
+            "additional_metadata",
+            "comments",
+            "tools_called",
+            "expected_tools",
+            "source_file",
+            "custom_column_key_values",
+        }
+    ),
+    "inspect": frozenset({"metadata", "choices", "sandbox", "files", "setup"}),
+}
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be read: a collection error, reported as ``path:line: message``."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Source:
+    """One record file of an eval set, with how its keys map to ours."""
+
+    path: Path
+    display: str
+    mapping: Mapping[str, str]
+    to_meta: frozenset[str]
+    defaults: Mapping[str, Any]
+    manifest_line: int
+
+    @property
+    def plain(self) -> bool:
+        """True when records can go straight from bytes to the model, the fast path."""
+        return not self.mapping and not self.defaults and not self.to_meta
+
+    @property
+    def plain_jsonl(self) -> bool:
+        """A plain JSONL file: each line's keys are the record's own."""
+        return self.plain and self.path.suffix.lower() == ".jsonl"
+
+
+@dataclass
+class EvalSet:
+    """A loaded eval set: what the checks judge. Rows are indexed 0..len-1 in file order."""
+
+    name: str
+    manifest: str
+    manifest_path: Path
+    rootdir: Path
+    policy: Policy
+    files: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    origins: Column[str] = field(default_factory=lambda: Column.of(ORIGINS))
+    sources: Column[str] = field(default_factory=lambda: Column.of(SOURCES))
+    # Sparse by row, since most rows have neither: (synthetic.generator, label.by) of every
+    # synthetic row, and (review.decision, review.by) of every reviewed row.
+    generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
+    file_index: array[int] = field(default_factory=lambda: array("H"))
+    lines: array[int] = field(default_factory=lambda: array("I"))
+    kept: dict[int, Example] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    results: str | None = None
+    results_path: Path | None = None
+    inline: list[tuple[int, Any]] = field(default_factory=list)
+    _sources: list[Source] = field(default_factory=list)
+    _inline_source: Source = field(
+        default_factory=lambda: Source(Path(), "", {}, frozenset(), {}, 0)
+    )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def location(self, row: int) -> tuple[str, int]:
+        return self.files[self.file_index[row]], self.lines[row]
+
+    def finding(self, row: int, message: str, fix: str, check: str) -> Finding:
+        """A finding about one record, pointing at its file and line."""
+        path, line = self.location(row)
+        return Finding(path, line, self.ids[row], message, fix, check)
+
+    def examples(self) -> Iterator[tuple[int, Example]]:
+        """Stream every valid record again, whole, in row order.
+
+        This re-reads the files: use it only for a check that needs every input or gold. Rows
+        dropped at load (invalid records, repeated ids) are skipped by matching locations.
+        """
+        for file_no, row, end in self._spans():
+            yield from self._examples_of(file_no, row, end)
+
+    def golds(self, source: str) -> Iterator[tuple[int, Any]]:
+        """Stream ``(row, gold)`` for the rows whose label source is ``source``, in row order.
+
+        Like `examples` this re-reads the files, but a plain JSONL line gives up only its gold
+        (the JSON parser skips the rest, and no model is built), which makes the pass several
+        times cheaper on a big set. Other files go through the model as in `examples`.
+        """
+        wanted = self.sources.codebook.get(source)
+        if wanted is None:
+            return
+        codes = self.sources.codes
+        for file_no, row, end in self._spans():
+            if wanted not in codes[row:end]:
+                continue
+            if file_no and self._sources[file_no - 1].plain_jsonl:
+                yield from self._jsonl_golds(file_no, row, end, wanted)
+            else:
+                for at, example in self._examples_of(file_no, row, end):
+                    if codes[at] == wanted:
+                        yield at, example.gold
+
+    def _spans(self) -> Iterator[tuple[int, int, int]]:
+        """``(file number, first row, end row)`` of each file that holds rows, in row order:
+        the loader appends rows file by file (inline examples, number 0, first)."""
+        file_index, total = self.file_index, len(self.ids)
+        row = 0
+        while row < total:
+            file_no, end = file_index[row], row + 1
+            while end < total and file_index[end] == file_no:
+                end += 1
+            yield file_no, row, end
+            row = end
+
+    def _examples_of(self, file_no: int, row: int, end: int) -> Iterator[tuple[int, Example]]:
+        """Rows ``row..end-1`` of file ``file_no``, read again through the model."""
+        allow_extra = self.policy.schema_.extra == "allow"
+        if file_no:
+            records = _source_records(self._sources[file_no - 1], allow_extra)
+        else:
+            records = _inline_records(self.inline, self._inline_source, allow_extra)
+        lines = self.lines
+        for line, example in records:
+            if row == end:
+                return
+            if isinstance(example, Example) and lines[row] == line:
+                yield row, example
+                row += 1
+
+    def _jsonl_golds(
+        self, file_no: int, row: int, end: int, wanted: int
+    ) -> Iterator[tuple[int, Any]]:
+        """The golds of rows ``row..end-1`` of a plain JSONL file, of label source ``wanted``."""
+        codes, lines = self.sources.codes, self.lines
+        read_gold = fastload.gold_validator().validate_json
+        try:
+            with self._sources[file_no - 1].path.open("rb") as handle:
+                for line, raw in enumerate(handle, 1):
+                    if line != lines[row]:
+                        continue
+                    if codes[row] == wanted:
+                        try:
+                            yield row, read_gold(raw)["gold"]
+                        except ValueError:  # changed since the load: judged on what loaded
+                            pass
+                    row += 1
+                    if row == end:
+                        return
+        except OSError:
+            return
+
+    def _add(self, file_no: int, line: int, example: Example) -> None:
+        row = len(self.ids)
+        label = example.label
+        self.ids.append(example.id)
+        self.origins.append(example.origin)
+        self.sources.append(label.source)
+        synthetic = example.synthetic
+        if synthetic is not None:
+            by = sys.intern(label.by) if label.by is not None else None
+            self.generated[row] = (sys.intern(synthetic.generator), by)
+        review = example.review
+        if review is not None:
+            self.reviews[row] = (review.decision, sys.intern(review.by))
+        self.file_index.append(file_no)
+        self.lines.append(line)
+        if label.source != "human" or label.provisional or label.checker or label.pattern:
+            self.kept[row] = example
+
+
+def display_path(path: Path, rootdir: Path) -> str:
+    try:
+        return path.relative_to(rootdir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def inside(path: Path, rootdir: Path) -> bool:
+    try:
+        path.resolve().relative_to(rootdir.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def load(
+    manifest_path: Path,
+    rootdir: Path,
+    project_policy: Mapping[str, Any],
+    sharing: int = 1,
+) -> EvalSet:
+    """Load one eval set. Bad records become findings; a bad manifest raises `ManifestError`.
+
+    ``sharing`` is how many processes load side by side (pytest-xdist workers); big JSONL
+    inputs are scanned with this process's share of the cores (see `fastload.scan_files`).
+    """
+    shown = display_path(manifest_path, rootdir)
+    manifest, lines = _read_manifest(manifest_path, shown)
+
+    def line_of(*key: Any) -> int:
+        return lines.get(key, 1)
+
+    try:
+        policy_mod.check_keys(manifest.policy, prefix="policy.")
+        effective = policy_mod.build(project_policy, manifest.policy)
+    except PolicyError as exc:
+        parts = tuple(int(p) if p.isdigit() else p for p in exc.key.split("."))
+        if parts[0] != "policy":
+            parts = ("policy", *parts)
+        while parts and parts not in lines:
+            parts = parts[:-1]
+        raise ManifestError(shown, lines.get(parts, 1), exc.message) from None
+
+    name = manifest.name or _default_name(manifest_path)
+    evalset = EvalSet(
+        name=name,
+        manifest=shown,
+        manifest_path=manifest_path,
+        rootdir=rootdir,
+        policy=effective,
+    )
+    base_map, base_meta = _field_map(manifest.fields, shown, line_of("fields"))
+    evalset.files.append(shown)
+    evalset._inline_source = Source(manifest_path, shown, base_map, base_meta, {}, 0)
+    evalset.inline = [(line_of("examples", i), raw) for i, raw in enumerate(manifest.examples)]
+    here = manifest_path.parent
+
+    for index, entry in enumerate(manifest.data):
+        spec = entry if isinstance(entry, DataFile) else DataFile(path=entry)
+        entry_line = line_of("data", index)
+        mapping, to_meta = base_map, base_meta
+        if spec.fields is not None:
+            mapping, to_meta = _field_map(spec.fields, shown, line_of("data", index, "fields"))
+        for path in _expand(spec.path, here, rootdir, shown, entry_line, evalset.findings):
+            evalset.files.append(display_path(path, rootdir))
+            evalset._sources.append(
+                Source(path, evalset.files[-1], mapping, to_meta, spec.defaults, entry_line)
+            )
+
+    if manifest.results is not None:
+        results = (here / manifest.results).absolute()
+        if not inside(results, rootdir):
+            evalset.findings.append(_outside(shown, line_of("results"), manifest.results))
+        else:
+            evalset.results = display_path(results, rootdir)
+            evalset.results_path = results
+
+    _fill(evalset, sharing)
+    return evalset
+
+
+def _default_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".evalmix.yaml", ".evalmix.yml", ".yaml", ".yml"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _read_manifest(path: Path, shown: str) -> tuple[Manifest, dict[tuple[Any, ...], int]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(shown, 1, f"cannot read the manifest: {exc.strerror}") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ManifestError(shown, line, "non-UTF-8 bytes; re-save the file as UTF-8") from None
+    try:
+        root = yamlsafe.compose(data)
+        raw = yamlsafe.construct(root) if root is not None else None
+    except yamlsafe.YamlError as exc:
+        raise ManifestError(shown, exc.line, exc.message) from None
+    lines = dict(yamlsafe.key_lines(root)) if root is not None else {}
+    if not isinstance(raw, dict):
+        raise ManifestError(
+            shown, 1, "a manifest is a YAML mapping starting with 'evalmix: 1', then data: and the record files"
+        )
+    try:
+        return Manifest.model_validate(raw), lines
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        key = ".".join(str(p) for p in loc)
+        if error["type"] == "extra_forbidden":
+            message = (
+                f"unknown manifest key '{key}'{suggest(str(loc[-1]), set(Manifest.model_fields))}"
+            )
+        elif error["type"] == "missing":
+            message = f"missing required key '{key}'"
+            if key == "evalmix":
+                message += ": add 'evalmix: 1' (the format version)"
+        elif key == "evalmix":
+            message = f"unsupported format version {raw.get('evalmix')!r}: this plugin reads 1"
+        else:
+            message = f"'{key}': {error['msg']}"
+        while loc and loc not in lines:
+            loc = loc[:-1]
+        raise ManifestError(shown, lines.get(loc, 1), message) from None
+
+
+def _field_map(
+    fields: str | dict[str, str] | None, shown: str, line: int
+) -> tuple[dict[str, str], frozenset[str]]:
+    if fields is None:
+        return {}, frozenset()
+    if isinstance(fields, str):
+        if fields not in PRESETS:
+            raise ManifestError(
+                shown,
+                line,
+                f"unknown field preset '{fields}'{suggest(fields, set(PRESETS))}; "
+                f"presets: {', '.join(sorted(PRESETS))}, or a mapping of our key to yours",
+            )
+        return PRESETS[fields], PRESET_META[fields]
+    return dict(fields), frozenset()
+
+
+def _outside(shown: str, line: int, written: str) -> Finding:
+    return Finding(
+        shown,
+        line,
+        None,
+        f"data path '{written}' resolves outside the rootdir; it was not read",
+        "move the file under the project's rootdir and point the manifest at it",
+    )
+
+
+def _expand(
+    pattern: str,
+    here: Path,
+    rootdir: Path,
+    shown: str,
+    line: int,
+    findings: list[Finding],
+) -> list[Path]:
+    """Resolve one data entry to files, refusing anything outside the rootdir unread."""
+    full = os.path.join(here, pattern)
+    is_glob = glob.has_magic(pattern)
+    candidates = (
+        sorted(Path(p) for p in glob.glob(full, recursive=True)) if is_glob else [Path(full)]
+    )
+    found: list[Path] = []
+    for path in candidates:
+        path = Path(os.path.normpath(path))
+        if not inside(path, rootdir):
+            findings.append(_outside(shown, line, pattern))
+            continue
+        if is_glob and path.is_dir():
+            continue
+        if not path.exists():
+            findings.append(
+                Finding(
+                    shown,
+                    line,
+                    None,
+                    f"data file '{pattern}' not found",
+                    "fix the path (it is relative to the manifest) or remove the entry",
+                )
+            )
+            continue
+        if path.suffix.lower() not in SUFFIXES:
+            findings.append(
+                Finding(
+                    shown,
+                    line,
+                    None,
+                    f"data file '{display_path(path, rootdir)}' has an unsupported type",
+                    f"use one of {', '.join(SUFFIXES)}",
+                )
+            )
+            continue
+        found.append(path)
+    if is_glob and not candidates:
+        findings.append(
+            Finding(
+                shown,
+                line,
+                None,
+                f"data glob '{pattern}' matches no file",
+                "fix the pattern (it is relative to the manifest) or remove the entry",
+            )
+        )
+    return found
+
+
+def _fill(evalset: EvalSet, sharing: int = 1) -> None:
+    """The one validated pass: records into columns, problems into findings.
+
+    Plain JSONL files go through `fastload` (columns straight from a dict validator, in
+    parallel when big); everything else goes record by record through the model.
+    """
+    dedupe = _Dedupe(evalset)
+    allow_extra = evalset.policy.schema_.extra == "allow"
+    for line, result in _inline_records(evalset.inline, evalset._inline_source, allow_extra):
+        dedupe.take(0, line, result)
+    fast = {
+        number
+        for number, source in enumerate(evalset._sources, 1)
+        if source.plain_jsonl
+        and not allow_extra
+        and source.path.is_file()
+        and os.access(source.path, os.R_OK)
+        and fastload.validator() is not None
+    }
+    pieces = fastload.scan_files(
+        [evalset._sources[number - 1].path for number in sorted(fast)], sharing
+    )
+    numbers = sorted(fast)
+    waiting = next(pieces, None)
+    for number, source in enumerate(evalset._sources, 1):
+        if number not in fast:
+            for line, result in _source_records(source, allow_extra):
+                dedupe.take(number, line, result)
+            continue
+        while waiting is not None and numbers[waiting[0]] == number:
+            _, offset, piece = waiting
+            for line, raw in piece.failed:
+                dedupe.take(number, offset + line, _validate_bytes(raw, offset + line))
+            _merge_piece(evalset, number, offset, piece, dedupe)
+            waiting = next(pieces, None)
+
+
+class _Dedupe:
+    """Appends rows in order, refusing repeated ids with a finding that names both places."""
+
+    def __init__(self, evalset: EvalSet) -> None:
+        self.evalset = evalset
+        self.seen: set[str] = set()
+        self.where: dict[str, int] | None = None
+
+    def error(self, file_no: int, error: RecordError) -> None:
+        self.evalset.findings.append(
+            Finding(self.evalset.files[file_no], error.line, error.id, error.message, error.fix)
+        )
+
+    def repeated(self, file_no: int, line: int, rid: str) -> bool:
+        if rid not in self.seen:
+            self.seen.add(rid)
+            if self.where is not None:
+                self.where[rid] = len(self.evalset.ids)
+            return False
+        evalset = self.evalset
+        if self.where is None:  # only a set with repeats pays for the id -> row map
+            self.where = {r: row for row, r in reversed(list(enumerate(evalset.ids)))}
+        first_path, first_line = evalset.location(self.where[rid])
+        evalset.findings.append(
+            Finding(
+                evalset.files[file_no],
+                line,
+                rid,
+                f"duplicate id: also at {first_path}:{first_line}",
+                "give each example its own id; this one was not loaded",
+            )
+        )
+        return True
+
+    def take(self, file_no: int, line: int, result: Example | RecordError) -> None:
+        if isinstance(result, RecordError):
+            self.error(file_no, result)
+        elif not self.repeated(file_no, line, result.id):
+            self.evalset._add(file_no, line, result)
+
+
+def _merge_piece(
+    evalset: EvalSet, file_no: int, offset: int, piece: fastload.Piece, dedupe: _Dedupe
+) -> None:
+    base = len(evalset.ids)
+    seen = dedupe.seen
+    before = len(seen)
+    seen.update(piece.ids)
+    if dedupe.where is None and len(seen) - before == len(piece.ids):
+        # The common case: no repeats, so whole columns are appended at once.
+        evalset.ids.extend(piece.ids)
+        evalset.origins.extend(piece.origins)
+        evalset.sources.extend(piece.sources)
+        evalset.file_index.extend(array("H", [file_no]) * len(piece.ids))
+        evalset.lines.extend(
+            array("I", map(offset.__add__, piece.lines)) if offset else piece.lines
+        )
+        # Rows of the piece, shifted to rows of the set (C-level; a million rows add up).
+        generated, reviews = piece.generated, piece.reviews
+        evalset.generated.update(zip(map(base.__add__, generated), generated.values(), strict=True))
+        evalset.reviews.update(zip(map(base.__add__, reviews), reviews.values(), strict=True))
+        for row, record in piece.whole.items():
+            evalset.kept[base + row] = Example.model_validate(record)
+        return
+    # A repeat: back to row by row, with `seen` as it was before this piece.
+    dedupe.seen = set(evalset.ids)
+    for row, rid in enumerate(piece.ids):
+        line = offset + piece.lines[row]
+        if dedupe.repeated(file_no, line, rid):
+            continue
+        target = len(evalset.ids)
+        evalset.ids.append(rid)
+        evalset.origins.append(piece.origins[row])
+        evalset.sources.append(piece.sources[row])
+        evalset.file_index.append(file_no)
+        evalset.lines.append(line)
+        if row in piece.generated:
+            evalset.generated[target] = piece.generated[row]
+        if row in piece.reviews:
+            evalset.reviews[target] = piece.reviews[row]
+        if row in piece.whole:
+            evalset.kept[target] = Example.model_validate(piece.whole[row])
+
+
+def _inline_records(
+    inline: list[tuple[int, Any]], source: Source, allow_extra: bool
+) -> Iterator[tuple[int, Example | RecordError]]:
+    for line, raw in inline:
+        if not isinstance(raw, dict):
+            yield line, not_an_object(line, raw)
+        else:
+            yield line, _validate(raw, line, source, allow_extra)
+
+
+def _source_records(
+    source: Source, allow_extra: bool
+) -> Iterator[tuple[int, Example | RecordError]]:
+    fast = source.plain and not allow_extra
+    try:
+        for line, raw in read(source.path, raw_jsonl=fast):
+            if isinstance(raw, RecordError):
+                yield line, raw
+            elif isinstance(raw, bytes):
+                yield line, _validate_bytes(raw, line)
+            else:
+                yield line, _validate(raw, line, source, allow_extra)
+    except OSError as exc:
+        yield (
+            1,
+            RecordError(
+                1,
+                f"cannot read the file: {exc.strerror or exc}",
+                "check that it exists and is readable",
+            ),
+        )
+
+
+def _validate_bytes(raw: bytes, line: int) -> Example | RecordError:
+    """The fast path: bytes to model in one parse. Only failures pay for a second look."""
+    try:
+        return Example.model_validate_json(raw)
+    except ValidationError as exc:
+        error = exc
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as decode_exc:
+        return decode_error(raw, decode_exc, line)
+    parsed = parse_json_line(raw, line)
+    if isinstance(parsed, RecordError):
+        return parsed
+    return _errors(error, parsed, line)
+
+
+def _validate(
+    raw: dict[str, Any], line: int, source: Source, allow_extra: bool
+) -> Example | RecordError:
+    record = _apply(raw, source)
+    if allow_extra:
+        record = _strip_extra(record)
+    try:
+        return Example.model_validate(record)
+    except ValidationError as exc:
+        return _errors(exc, record, line)
+
+
+def _apply(raw: dict[str, Any], source: Source) -> dict[str, Any]:
+    if source.plain:
+        return raw
+    record = dict(raw)
+    for ours, theirs in source.mapping.items():
+        if theirs in record and ours != theirs:
+            value = record.pop(theirs)
+            set_dotted(record, ours, value)
+    if source.to_meta:
+        meta = dict(record.get("meta") or {})
+        for key in sorted(source.to_meta & record.keys()):
+            meta[key] = record.pop(key)
+        if meta:
+            record["meta"] = meta
+    if source.defaults:
+        record = policy_mod.merge(source.defaults, record)
+    return record
+
+
+def _strip_extra(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    known = EXAMPLE_KEYS.get(prefix)
+    if known is None:
+        return record
+    kept: dict[str, Any] = {}
+    for key, value in record.items():
+        if key not in known:
+            continue
+        sub = f"{prefix}.{key}" if prefix else key
+        kept[key] = _strip_extra(value, sub) if isinstance(value, dict) else value
+    return kept
+
+
+# Error messages by pydantic error type: what is wrong, and what to do.
+_FIXES = {
+    "missing": "add it",
+    "literal_error": "use one of the allowed values",
+    "date_from_datetime_parsing": "write dates as ISO 8601, e.g. 2026-12-31",
+    "date_parsing": "write dates as ISO 8601, e.g. 2026-12-31",
+    "date_type": "write dates as ISO 8601, e.g. 2026-12-31",
+    "datetime_parsing": "write times as ISO 8601, e.g. 2026-12-31T14:30:00Z",
+    "datetime_from_date_parsing": "write times as ISO 8601, e.g. 2026-12-31T14:30:00Z",
+}
+
+
+def _errors(exc: ValidationError, record: Any, line: int) -> RecordError:
+    """Turn pydantic's errors for one record into one finding naming every problem."""
+    rid = record.get("id") if isinstance(record, dict) else None
+    rid = rid if isinstance(rid, str) and rid else None
+    problems: list[str] = []
+    fixes: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        kind = error["type"]
+        if kind in ("model_type", "dict_type") and not loc:
+            return RecordError(line, "record is not an object", "write each record as a mapping")
+        key = ".".join(loc)
+        if kind == "extra_forbidden":
+            parent = ".".join(loc[:-1])
+            known = EXAMPLE_KEYS.get(parent, set())
+            problems.append(f"unknown key '{key}'{suggest(loc[-1], known)}")
+            fixes.append("rename or remove it (or set policy.schema.extra: allow)")
+        elif kind == "missing":
+            problems.append(f"missing required field '{key}'")
+            fixes.append(f"add '{key}'")
+        elif kind == "literal_error":
+            expected = error.get("ctx", {}).get("expected", "")
+            problems.append(f"{key} is {_short(error.get('input'))}, expected {expected}")
+            fixes.append(f"set {key} to one of {expected}")
+        elif kind.startswith("date") or kind.startswith("datetime"):
+            problems.append(f"{key} is not a valid date: {_short(error.get('input'))}")
+            fixes.append(_FIXES.get(kind, "write dates as ISO 8601, e.g. 2026-12-31"))
+        elif kind == "value_error":
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(message if key in message else f"{key}: {message}")
+            fixes.append(f"give {key} a real value")
+        else:
+            problems.append(f"{key}: {error['msg'].lower()} (got {_short(error.get('input'))})")
+            fixes.append(f"fix {key}")
+    unique_fixes = list(dict.fromkeys(fixes))
+    return RecordError(line, "; ".join(problems), "; ".join(unique_fixes), id=rid)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+__all__ = ["EvalSet", "ManifestError", "guess_id", "load"]

@@ -1,0 +1,367 @@
+"""The fast path for plain JSONL: one validated parse per line, in parallel for big files.
+
+A million-example set must load in about twice the time of a bare orjson parse (see
+``benchmarks/``). Building a pydantic model per line costs more than that, so this path
+validates each line with a validator *derived from* `Example`'s own schema that yields plain
+dicts (same rules, same errors, no model objects), keeps only the columns the checks judge on,
+and splits big files across processes. Any line that fails is handed back untouched, and the
+loader's ordinary path explains it, so the fast path never decides what an error says.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import pickle
+import subprocess
+import sys
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# pydantic_core only: a loader child imports this module, and pydantic itself would double the
+# child's start-up. The schema comes from `Example`, in the parent (see `derived`).
+from pydantic_core import CoreConfig, SchemaValidator, ValidationError
+
+from pytest_evalmix.model.columns import Column
+
+# Below this many bytes of plain JSONL, starting processes costs more than it saves. The
+# environment variable exists for tuning and for the tests of the parallel path.
+PARALLEL_BYTES = 32 * 1024 * 1024
+PARALLEL_ENV = "PYTEST_EVALMIX_PARALLEL_BYTES"
+
+
+def _parallel_bytes() -> int:
+    try:
+        return int(os.environ.get(PARALLEL_ENV, PARALLEL_BYTES))
+    except ValueError:
+        return PARALLEL_BYTES
+
+
+# `Example`'s Python field validators whose rules `scan` applies itself, cheaper per record.
+SCANNED = frozenset({"_input_not_empty", "_gold_present"})
+
+
+def _name(schema: dict[str, Any]) -> str:
+    return str(getattr(schema.get("function", {}).get("function"), "__name__", ""))
+
+
+def _as_typed_dict(schema: Any) -> Any:
+    """Rewrite a model core schema into the equivalent typed-dict schema.
+
+    Field schemas, constraints and validators are reused as they are; only the containers
+    change, and optional fields stay absent instead of being filled with defaults.
+    """
+    if isinstance(schema, list):
+        return [_as_typed_dict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "function-after" and _name(schema) in SCANNED:
+        return _as_typed_dict(schema["schema"])
+    if schema.get("type") == "model":
+        inner = schema["schema"]
+        fields = {}
+        for name, spec in inner["fields"].items():
+            sub = spec["schema"]
+            optional = sub.get("type") == "default"
+            fields[name] = {
+                "type": "typed-dict-field",
+                "schema": _as_typed_dict(sub["schema"] if optional else sub),
+                "required": not optional,
+            }
+        extra = schema.get("config", {}).get("extra_fields_behavior", "ignore")
+        return {"type": "typed-dict", "fields": fields, "extra_behavior": extra}
+    return {key: _as_typed_dict(value) for key, value in schema.items()}
+
+
+@cache
+def derived() -> tuple[dict[str, Any], list[str], list[str]] | None:
+    """The derived schema (plain data), and the origins and label sources in code order."""
+    from pytest_evalmix.model.records import ORIGINS, SOURCES, Example
+
+    try:
+        schema = _as_typed_dict(Example.__pydantic_core_schema__)
+    except Exception:  # pragma: no cover - a future pydantic; the model path still works
+        return None
+    return schema, list(ORIGINS), list(SOURCES)
+
+
+@cache
+def validator() -> SchemaValidator | None:
+    """The derived validator, or None if this pydantic's schema shape is not understood.
+
+    The loader takes the fast path only when this is not None, so a child given the same
+    schema can build it too.
+    """
+    spec = derived()
+    try:
+        return _build(spec[0]) if spec is not None else None
+    except Exception:  # pragma: no cover - a future pydantic; the model path still works
+        return None
+
+
+@cache
+def gold_validator() -> SchemaValidator:
+    """Reads only ``gold`` from a line: the other keys are parsed past but never built."""
+    return SchemaValidator(
+        {
+            "type": "typed-dict",
+            "fields": {
+                "gold": {"type": "typed-dict-field", "schema": {"type": "any"}, "required": True}
+            },
+            "extra_behavior": "ignore",
+        }
+    )
+
+
+def _build(schema: dict[str, Any]) -> SchemaValidator:
+    # Caching strings saves memory for repeated values but costs time per line; the scan
+    # interns the few repeated values itself.
+    return SchemaValidator(schema, CoreConfig(cache_strings=False))
+
+
+@dataclass
+class Piece:
+    """The columns of one byte range of one file; rows and lines are relative to the range."""
+
+    origins: Column[str]
+    sources: Column[str]
+    ids: list[str] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("I"))
+    # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
+    generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Rows that need the whole record (non-human labels), as validated dicts by row.
+    whole: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Lines that failed validation, left for the loader's ordinary path to explain.
+    failed: list[tuple[int, bytes]] = field(default_factory=list)
+    newlines: int = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A child pickles its pieces for the parent, which waits for them. Half a million ids
+        # as one joined string pickle and load several times faster than as a list, provided
+        # no id contains the separator (then they go as a list).
+        state = dict(self.__dict__)
+        joined = _SEPARATOR.join(self.ids)
+        if joined.count(_SEPARATOR) == max(len(self.ids) - 1, 0):
+            state["ids"] = (len(self.ids), joined)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        ids = state["ids"]
+        if isinstance(ids, tuple):
+            count, joined = ids
+            state["ids"] = joined.split(_SEPARATOR) if count else []
+        self.__dict__.update(state)
+
+
+_SEPARATOR = "\x1e"  # ASCII record separator: never in a sane id, and checked for anyway
+
+
+def scan(
+    path: str,
+    start: int,
+    end: int,
+    validate: SchemaValidator | None = None,
+    vocab: tuple[list[str], list[str]] | None = None,
+) -> Piece:
+    """Validate the lines that start in ``[start, end)`` of ``path``. Runs in a worker too.
+
+    This loop runs a million times for a big set, so it does as little as it can per record:
+    codes for the two dense columns, and the sparse maps only for rows that have the key. The
+    derived validator leaves out `Example`'s two Python field validators (a Python call per
+    field per record); the loop applies the same rules, and a record that breaks one is handed
+    to the model path, which explains it in the model's own words.
+    """
+    if validate is None or vocab is None:
+        spec, validate = derived(), validator()
+        assert spec is not None and validate is not None
+        vocab = spec[1], spec[2]
+    validate_json = validate.validate_json
+    intern = sys.intern
+    piece = Piece(Column.of(vocab[0]), Column.of(vocab[1]))
+    ids, lines, whole, failed = piece.ids, piece.lines, piece.whole, piece.failed
+    generated, reviews = piece.generated, piece.reviews
+    add_id, add_line = ids.append, lines.append
+    add_origin, add_source = piece.origins.codes.append, piece.sources.codes.append
+    origin_code, source_code = piece.origins.codebook, piece.sources.codebook
+    row = line = 0
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        position = start
+        for raw in handle:
+            if position >= end:
+                break
+            position += len(raw)
+            line += 1
+            try:
+                record = validate_json(raw)
+            except ValidationError:
+                if raw.strip():
+                    failed.append((line, raw))
+                continue
+            given = record["input"]
+            if record["gold"] is None or not given or (given.__class__ is str and given.isspace()):
+                failed.append((line, raw))
+                continue
+            label = record["label"]
+            source = label["source"]
+            if (
+                source != "human"
+                or "provisional" in label
+                or "checker" in label
+                or "pattern" in label
+            ):
+                whole[row] = record
+            add_id(record["id"])
+            add_origin(origin_code[record["origin"]])
+            add_source(source_code[source])
+            add_line(line)
+            synthetic = record.get("synthetic")
+            if synthetic is not None:
+                by = label.get("by")
+                generated[row] = (
+                    intern(synthetic["generator"]),
+                    intern(by) if by is not None else None,
+                )
+            review = record.get("review")
+            if review is not None:
+                reviews[row] = (review["decision"], intern(review["by"]))
+            row += 1
+    piece.newlines = line
+    return piece
+
+
+def _aligned(path: Path, offsets: list[int]) -> list[int]:
+    """Move each offset forward to the start of the next line."""
+    bounds: list[int] = []
+    with path.open("rb") as handle:
+        for offset in offsets:
+            handle.seek(offset)
+            handle.readline()
+            bounds.append(max(handle.tell(), bounds[-1] if bounds else 0))
+    return bounds
+
+
+Segment = tuple[int, int, int]
+"""(index in the list of paths, start byte, end byte)"""
+
+
+def _jobs(paths: list[Path], sizes: list[int], workers: int) -> list[list[Segment]]:
+    """Cut the files, as if laid end to end, into ``workers`` spans of about equal bytes.
+
+    Equal shares measured best: this process also unpickles and merges the children's
+    columns, about what a child spends starting up and pickling them.
+    """
+    total = sum(sizes)
+    cuts = [total * k / workers for k in range(1, workers)]
+    jobs: list[list[Segment]] = [[] for _ in range(workers)]
+    before = 0
+    for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
+        worker = sum(1 for cut in cuts if cut <= before)
+        inner = [int(cut) - before for cut in cuts if before < cut < before + size]
+        bounds = [0, *_aligned(path, inner), size]
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                jobs[worker].append((index, a, b))
+            worker += 1
+        before += size
+    return [job for job in jobs if job]
+
+
+# More processes than this gain little: merging their columns is serial.
+MAX_PROCESSES = 4
+
+
+def scan_files(paths: list[Path], sharing: int = 1) -> Iterator[tuple[int, int, Piece]]:
+    """Yield ``(index in paths, lines before the piece, piece)`` in file and line order.
+
+    Big inputs are shared with child interpreters started with ``-m`` (not multiprocessing,
+    whose spawn re-runs the caller's ``__main__``); the last span is scanned here meanwhile.
+    A child that fails costs time, not results: its span is scanned here instead.
+
+    ``sharing`` is how many processes like this one run side by side (pytest-xdist workers):
+    each uses its share of the cores, so together they do not fight over them.
+    """
+    sizes = [path.stat().st_size for path in paths]
+    workers = min((os.cpu_count() or 1) // max(sharing, 1), MAX_PROCESSES)
+    if workers < 2 or sum(sizes) < _parallel_bytes():
+        jobs = [[(index, 0, size)] for index, size in enumerate(sizes)]
+        children: list[subprocess.Popen[bytes] | None] = []
+    else:
+        jobs = _jobs(paths, sizes, workers)
+        children = [_start(paths, job) for job in jobs[:-1]]
+    results: list[list[Piece]] = []
+    mine = [[scan(str(paths[i]), a, b) for i, a, b in job] for job in jobs[len(children) :]]
+    for child, job in zip(children, jobs, strict=False):
+        results.append(_finish(child, paths, job))
+    results.extend(mine)
+    lines_before = [0] * len(paths)
+    for job, pieces in zip(jobs, results, strict=True):
+        for (index, _a, _b), piece in zip(job, pieces, strict=True):
+            yield index, lines_before[index], piece
+            lines_before[index] += piece.newlines
+
+
+def _start(paths: list[Path], job: list[Segment]) -> subprocess.Popen[bytes] | None:
+    derived_spec = derived()
+    assert derived_spec is not None
+    schema, origins, sources = derived_spec
+    spec = json.dumps(
+        {
+            "schema": schema,
+            "origins": origins,
+            "sources": sources,
+            "spans": [[str(paths[i]), a, b] for i, a, b in job],
+        }
+    ).encode()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pytest_evalmix.load.fastload"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    assert child.stdin is not None
+    child.stdin.write(spec)
+    child.stdin.close()
+    return child
+
+
+def _finish(
+    child: subprocess.Popen[bytes] | None, paths: list[Path], job: list[Segment]
+) -> list[Piece]:
+    if child is not None:
+        assert child.stdout is not None
+        try:
+            pieces = pickle.load(child.stdout)
+        except Exception:
+            pieces = None
+            child.kill()
+        if child.wait() == 0 and isinstance(pieces, list) and len(pieces) == len(job):
+            return pieces
+    return [scan(str(paths[i]), a, b) for i, a, b in job]
+
+
+def _child() -> None:
+    """Scan the spans named on stdin and pickle the pieces to stdout (our own parent reads)."""
+    spec = json.loads(sys.stdin.buffer.read())
+    validate = _build(spec["schema"])
+    vocab = spec["origins"], spec["sources"]
+    pieces = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
+    pickle.dump(pieces, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    # Run the package's copy, so pickled pieces name `pytest_evalmix.load.fastload.Piece`, which the
+    # parent can load, and not `__main__.Piece`, which it cannot.
+    from pytest_evalmix.load.fastload import _child as child_main
+
+    child_main()

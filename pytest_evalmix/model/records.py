@@ -1,0 +1,135 @@
+"""The record, manifest and result formats of SPEC §3, §4 and §6 as pydantic models.
+
+The models are the single source of truth: the loader validates with them, `evalmix schema`
+prints their JSON Schema, and the checks read their fields. They forbid unknown keys so a typo
+such as ``orgin`` is caught instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Origin = Literal["production", "synthetic", "adversarial"]
+ORIGINS: tuple[Origin, ...] = ("production", "synthetic", "adversarial")
+LabelSource = Literal["human", "programmatic", "llm"]
+SOURCES: tuple[LabelSource, ...] = ("human", "programmatic", "llm")
+ReviewDecision = Literal["accepted", "edited", "rejected"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provisional(_Strict):
+    """A bootstrap label that a named person has promised to replace by a date."""
+
+    owner: str | None = None
+    backfill_by: dt.date | None = None
+    created: dt.date | None = None
+    reason: str | None = None
+
+
+class Label(_Strict):
+    """Who produced the gold, which is what gold provenance is judged on."""
+
+    source: LabelSource
+    by: str | None = None
+    at: dt.date | None = None
+    checker: str | None = None
+    pattern: str | None = None
+    provisional: Provisional | None = None
+
+
+class Synthetic(_Strict):
+    """How a synthetic input was generated, so a reviewer can trace it to its seed."""
+
+    generator: str
+    method: str
+    seed_id: str | None = None
+    prompt_sha256: str | None = None
+
+
+class Review(_Strict):
+    """The human decision that let a synthetic candidate into the set."""
+
+    by: str
+    decision: ReviewDecision
+    at: dt.datetime | dt.date
+    seconds: float | None = None
+
+
+def _not_empty(value: Any, what: str) -> Any:
+    if value is None or (isinstance(value, (str, list, dict)) and not value):
+        raise ValueError(f"{what} is empty")
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"{what} is blank")
+    return value
+
+
+class Example(_Strict):
+    """One record of an eval set: an input, its gold, where both came from."""
+
+    id: str = Field(min_length=1)
+    input: Any
+    gold: Any
+    origin: Origin
+    label: Label
+    synthetic: Synthetic | None = None
+    review: Review | None = None
+    tags: list[str] = Field(default_factory=list)
+    grid: dict[str, str] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("input")
+    @classmethod
+    def _input_not_empty(cls, value: Any) -> Any:
+        return _not_empty(value, "input")
+
+    @field_validator("gold")
+    @classmethod
+    def _gold_present(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("gold is null")
+        return value
+
+
+EXAMPLE_KEYS: dict[str, set[str]] = {
+    "": set(Example.model_fields),
+    "label": set(Label.model_fields),
+    "label.provisional": set(Provisional.model_fields),
+    "synthetic": set(Synthetic.model_fields),
+    "review": set(Review.model_fields),
+}
+
+
+class DataFile(_Strict):
+    """A data entry of a manifest that carries its own field map and defaults."""
+
+    path: str
+    fields: str | dict[str, str] | None = None
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+
+class Manifest(_Strict):
+    """An eval-set manifest: its record files, field maps, results and policy."""
+
+    evalmix: Literal[1]
+    name: str | None = None
+    data: list[str | DataFile] = Field(default_factory=list)
+    examples: list[Any] = Field(default_factory=list)
+    results: str | None = None
+    fields: str | dict[str, str] | None = None
+    policy: dict[str, Any] = Field(default_factory=dict)
+
+
+class Result(_Strict):
+    """One outcome of an eval run: did the system under test get this example right."""
+
+    # Strict: "passed": "true" or 1 is a typo to report, not a pass to count.
+    id: str = Field(min_length=1, strict=True)
+    passed: bool = Field(strict=True)
+    failure_mode: str | None = Field(default=None, strict=True)
+    score: float | None = Field(default=None, allow_inf_nan=False)

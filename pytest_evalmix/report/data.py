@@ -1,0 +1,209 @@
+"""The run's report as data, and its terminal view.
+
+Check items attach a plain-dict payload to their test report; the controller (with or without
+xdist) folds the payloads into one `Report`. Terminal, Markdown and JSON are views of that one
+object, so they can never disagree about a count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tabulate import tabulate
+
+from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.load.outcomes import format_rate
+from pytest_evalmix.model.findings import Finding, ordered
+from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.rules import CheckResult
+from pytest_evalmix.rules.provisional import due_in
+
+Payload = dict[str, Any]
+
+
+def set_payload(evalset: EvalSet) -> Payload:
+    """The facts about a set that every check's report carries: name, counts, targets."""
+    counts = evalset.origins.counts()
+    return {
+        "name": evalset.name,
+        "manifest": evalset.manifest,
+        "total": len(evalset),
+        "counts": {origin: counts.get(origin, 0) for origin in ORIGINS},
+        "targets": dict(evalset.policy.mix.targets),
+    }
+
+
+def check_payload(name: str, result: CheckResult) -> Payload:
+    return {
+        "name": name,
+        "status": result.status,
+        "findings": [f.to_dict() for f in ordered(result.findings)],
+        "warnings": [f.to_dict() for f in ordered(result.warnings)],
+        "skipped": result.skipped,
+        "data": result.data,
+    }
+
+
+@dataclass
+class CheckReport:
+    name: str
+    status: str
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    skipped: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def headline(self) -> str:
+        if self.status == "failed":
+            count = len(self.findings)
+            return f"FAILED ({count} finding{'s' if count != 1 else ''})"
+        if self.status == "skipped":
+            return f"skipped: {self.skipped}"
+        if self.warnings:
+            count = len(self.warnings)
+            return f"passed ({count} warning{'s' if count != 1 else ''})"
+        return "passed"
+
+
+@dataclass
+class SetReport:
+    name: str
+    manifest: str
+    total: int
+    counts: dict[str, int]
+    targets: dict[str, float]
+    checks: dict[str, CheckReport] = field(default_factory=dict)
+
+    def share(self, origin: str) -> float:
+        return self.counts.get(origin, 0) / self.total if self.total else 0.0
+
+    def mix_rows(self) -> list[list[str]]:
+        outcomes = self.outcomes()
+        rows = []
+        for origin in ORIGINS:
+            target = self.targets.get(origin)
+            rows.append(
+                [
+                    origin,
+                    str(self.counts.get(origin, 0)),
+                    f"{self.share(origin):.1%}",
+                    f"{target:.0%}" if target is not None else "-",
+                ]
+            )
+            if outcomes is not None:
+                rows[-1] += _outcome_cells(outcomes["origins"].get(origin, {}))
+        rows.append(["total", str(self.total), "100.0%" if self.total else "-", ""])
+        if outcomes is not None:
+            rows[-1] += _outcome_cells(outcomes.get("coverage", {}))
+        return rows
+
+    def mix_headers(self) -> list[str]:
+        headers = ["origin", "count", "share", "target"]
+        if self.outcomes() is not None:
+            headers += ["results", "pass rate [95% CI]"]
+        return headers
+
+    def outcomes(self) -> dict[str, Any] | None:
+        """The ``pass-rates`` check's outcome data, if it ran: ``origins`` maps each origin to
+        ``{examples, results, passed, rate, low, high}`` (low/high: the 95% Wilson interval)
+        and ``coverage`` holds the same for the whole set, plus where the outcomes came from."""
+        check = self.checks.get("pass-rates")
+        if check is None or not isinstance(check.data.get("origins"), dict):
+            return None
+        return check.data
+
+    def coming_due(self) -> list[tuple[str | None, list[dict[str, Any]]]]:
+        """Provisional labels by owner (owners A-Z, unowned last), each owner's by date.
+
+        The entries are those of the ``provisional`` check's ``data["due"]`` (documented in
+        `checks.provisional`), unchanged, so every view shows the same facts.
+        """
+        check = self.checks.get("provisional")
+        entries: list[dict[str, Any]] = list(check.data.get("due", [])) if check else []
+        groups: dict[str | None, list[dict[str, Any]]] = {}
+        for entry in entries:
+            groups.setdefault(entry.get("owner"), []).append(entry)
+        return [
+            (owner, sorted(groups[owner], key=lambda e: (e["backfill_by"], e["id"])))
+            for owner in sorted(groups, key=lambda o: (o is None, o or ""))
+        ]
+
+
+@dataclass
+class Report:
+    sets: list[SetReport] = field(default_factory=list)
+
+    @classmethod
+    def from_payloads(cls, payloads: Iterable[Payload], order: list[str]) -> Report:
+        """Fold item payloads into a report; ``order`` is the registry's check order."""
+        by_manifest: dict[str, SetReport] = {}
+        for payload in payloads:
+            info = payload["set"]
+            report = by_manifest.get(info["manifest"])
+            if report is None:
+                report = SetReport(
+                    name=info["name"],
+                    manifest=info["manifest"],
+                    total=info["total"],
+                    counts=dict(info["counts"]),
+                    targets=dict(info["targets"]),
+                )
+                by_manifest[info["manifest"]] = report
+            check = payload["check"]
+            report.checks[check["name"]] = CheckReport(
+                name=check["name"],
+                status=check["status"],
+                findings=[Finding.from_dict(f) for f in check["findings"]],
+                warnings=[Finding.from_dict(f) for f in check["warnings"]],
+                skipped=check["skipped"],
+                data=check["data"],
+            )
+        rank = {name: index for index, name in enumerate(order)}
+        for report in by_manifest.values():
+            report.checks = dict(
+                sorted(report.checks.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+            )
+        return cls(sets=[by_manifest[key] for key in sorted(by_manifest)])
+
+    def lines(self) -> Iterator[str]:
+        """The terminal view: a mix table per set, then a line per check."""
+        for index, evalset in enumerate(self.sets):
+            if index:
+                yield ""
+            yield f"eval set {evalset.name} ({evalset.manifest})"
+            headers = evalset.mix_headers()
+            table = tabulate(
+                evalset.mix_rows(),
+                headers=headers,
+                tablefmt="simple",
+                colalign=("left", *["right"] * (len(headers) - 1)),
+            )
+            yield from table.splitlines()
+            coverage = (evalset.outcomes() or {}).get("coverage")
+            if coverage and coverage.get("results"):
+                yield (
+                    f"  coverage: {coverage['results']} of {coverage['examples']} examples have "
+                    f"a result ({coverage['share']:.1%})"
+                )
+            width = max((len(name) for name in evalset.checks), default=0)
+            for name, check in evalset.checks.items():
+                yield f"  {name.ljust(width)}  {check.headline()}"
+            due = evalset.coming_due()
+            if due:
+                yield "  provisional labels coming due"
+                for owner, entries in due:
+                    yield f"    {owner or '(no owner)'}"
+                    for entry in entries:
+                        yield (
+                            f"      {entry['backfill_by']}  {entry['id']}  "
+                            f"{due_in(entry['days_left'])}  ({entry['path']}:{entry['line']})"
+                        )
+
+
+def _outcome_cells(data: dict[str, Any]) -> list[str]:
+    """``results`` and ``pass rate`` cells: ``85.0% [64.0–94.8]``, or ``-`` with no outcome."""
+    low, high = data.get("low"), data.get("high")
+    interval = (low, high) if low is not None and high is not None else None
+    return [str(data.get("results", 0)), format_rate(data.get("rate"), interval)]

@@ -1,0 +1,152 @@
+"""`evalmix propose`: the proposing half of propose-and-dispose (SPEC §9).
+
+The synthesizer rewrites the set's seeds (its production inputs by default) into candidate
+records for `evalmix review`. A candidate has an input and where it came from, and no gold: the
+model synthesizes the input, a person labels the output. A queue is self-contained: each
+candidate carries its seed (``seed: {id, input, gold}``) so review can show it beside the
+candidate, and drops it when the record goes into the set.
+
+Candidate ids are ``syn-<seed id>-<8 hex of the text's hash>``: the same text from the same seed
+always gets the same id, so rerunning propose (with another ``--n``, or after a cache refresh)
+never gives an id to a different text, and a review resumes correctly against the new queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_evalmix.load import ledger
+from pytest_evalmix.load.atomic import write_atomic
+from pytest_evalmix.load.evalset import EvalSet
+
+if TYPE_CHECKING:
+    from pytest_evalmix.synth.synthesizer import Synthesizer
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Seed:
+    id: str
+    input: str
+    gold: Any
+
+
+@dataclass
+class Seeds:
+    seeds: list[Seed] = field(default_factory=list)
+    not_text: list[str] = field(default_factory=list)
+    invalid: int = 0
+
+
+def seeds_of(evalset: EvalSet, origin: str, limit: int | None) -> Seeds:
+    """The records of ``origin`` that can be paraphrased, in file order, at most ``limit``.
+
+    Only text inputs can be paraphrased; a structured input (a query, a mapping) is left out and
+    named, rather than sent to the model as JSON it would rewrite into something else.
+    """
+    found = Seeds(invalid=len(evalset.findings))
+    wanted = {row for row, o in enumerate(evalset.origins) if o == origin}
+    if not wanted:
+        return found
+    for row, example in evalset.examples():
+        if row not in wanted:
+            continue
+        if limit is not None and len(found.seeds) >= limit:
+            break
+        if isinstance(example.input, str) and example.input.strip():
+            found.seeds.append(Seed(example.id, example.input, example.gold))
+        else:
+            found.not_text.append(example.id)
+    return found
+
+
+def candidate_id(seed_id: str, text: str) -> str:
+    return f"syn-{seed_id}-{ledger.digest(text)[:8]}"
+
+
+def candidates(
+    synthesizer: Synthesizer,
+    seeds: Sequence[Seed],
+    n: int,
+    *,
+    concurrency: int = 8,
+    progress: Progress | None = None,
+    notes: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Paraphrase every seed and build the queue records, in seed order.
+
+    Seeds go to the synthesizer in batches of ``concurrency`` so a progress bar can move; within
+    a batch the requests run side by side. A failure raises the synthesizer's error, after the
+    batches before it were cached. The synthesizer's warnings (a short answer) become ``notes``.
+    """
+    records: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    step = max(concurrency, 1)
+    if progress:
+        progress(0, len(seeds))
+    for start in range(0, len(seeds), step):
+        batch = seeds[start : start + step]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = synthesizer.paraphrase_many(
+                [seed.input for seed in batch], n, concurrency=step
+            )
+        if notes is not None:
+            notes.extend(str(warning.message) for warning in caught)
+        for seed, texts in zip(batch, results, strict=True):
+            prompt_sha = hashlib.sha256(
+                synthesizer.prompt(seed.input, n).encode("utf-8")
+            ).hexdigest()
+            for text in texts:
+                rid = candidate_id(seed.id, text)
+                if rid in taken:  # two seeds with one id cannot happen; the same text twice can
+                    continue
+                taken.add(rid)
+                records.append(
+                    {
+                        "id": rid,
+                        "input": text,
+                        "origin": "synthetic",
+                        "synthetic": {
+                            "generator": synthesizer.model,
+                            "method": "paraphrase",
+                            "seed_id": seed.id,
+                            "prompt_sha256": prompt_sha,
+                        },
+                        "seed": {"id": seed.id, "input": seed.input, "gold": seed.gold},
+                    }
+                )
+        if progress:
+            progress(min(start + step, len(seeds)), len(seeds))
+    return records
+
+
+def write_queue(path: Path, records: Sequence[dict[str, Any]]) -> None:
+    """Write the whole queue at once: a reviewer reading an older queue never sees half of the
+    new one."""
+    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def progress_bar(stream: Any = None) -> Progress | None:
+    """A one-line bar on stderr when it is a terminal; nothing in a pipe or a log file."""
+    out = stream or sys.stderr
+    if not out.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        out.write(f"\rparaphrasing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} seeds")
+        if done >= total:
+            out.write("\n")
+        out.flush()
+
+    return show

@@ -1,0 +1,79 @@
+"""The checks of SPEC §5, one module and one pure function each.
+
+A check takes a loaded `EvalSet`, its `Policy` and the run's `Context`, and returns a
+`CheckResult`: findings, warnings, a skip reason, and plain data for the reports. It renders
+nothing and touches no pytest object, so the CLI and any other front end can run it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_evalmix.checkers import Checker, builtins
+from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.load.outcomes import Outcome
+from pytest_evalmix.model.findings import Finding
+from pytest_evalmix.model.policy import Policy
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may know about the run besides the set: the date, where state lives."""
+
+    today: dt.date
+    evalmix_dir: Path
+    # The checkers that records may name in label.checker. The pytest layer passes every
+    # registered one; the default is the built-ins alone.
+    checkers: Mapping[str, Checker] = field(default_factory=builtins)
+    # Eval outcomes measured in this run, by manifest path (`EvalSet.manifest`), then example id:
+    # the pytest tests parametrized with `pytest_evalmix.examples`. A set's results file is read
+    # by the checks themselves.
+    outcomes: Mapping[str, Mapping[str, Outcome]] = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    skipped: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.findings:
+            return "failed"
+        return "skipped" if self.skipped else "passed"
+
+
+Check = Callable[[EvalSet, Policy, Context], CheckResult]
+
+# Checks that judge eval outcomes, so must run after every eval of the session has reported. The
+# pytest layer runs them last, on the controller, under xdist too (see `collect`).
+AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes"})
+
+
+def registry() -> dict[str, Check]:
+    """Every check, in the order its items are collected (stable, so xdist workers agree)."""
+    from pytest_evalmix.rules import (
+        failure_modes,
+        gold_provenance,
+        mix,
+        pass_rates,
+        provisional,
+        schema,
+    )
+    from pytest_evalmix.rules import review_decisions as review
+
+    return {
+        "schema": schema.check,
+        "gold-provenance": gold_provenance.check,
+        "provisional": provisional.check,
+        "mix": mix.check,
+        "pass-rates": pass_rates.check,
+        "failure-modes": failure_modes.check,
+        "review": review.check,
+    }

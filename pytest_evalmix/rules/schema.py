@@ -1,0 +1,17 @@
+"""``schema``: every record is well formed, every field valid, every id unique.
+
+The loader already found these problems in its single pass; this check only reports them, so a
+million-record set is parsed once, not once per check.
+"""
+
+from __future__ import annotations
+
+from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.model.findings import ordered
+from pytest_evalmix.model.policy import Policy
+from pytest_evalmix.rules import CheckResult, Context
+
+
+def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+    findings = ordered(evalset.findings)
+    return CheckResult(findings=findings, data={"records": len(evalset)})
