@@ -428,7 +428,7 @@ def git_user_name() -> str | None:
 
 def run_review(args: argparse.Namespace) -> int:
     from pytest_evalmix.load import decisions
-    from pytest_evalmix.review.session import ReviewSession, ReviewError, read_queue
+    from pytest_evalmix.review.session import ReviewError, ReviewSession, read_queue
 
     reviewer: str = (args.reviewer or "").strip() or git_user_name() or ""
     if not reviewer:

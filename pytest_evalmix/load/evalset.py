@@ -338,7 +338,9 @@ def _read_manifest(path: Path, shown: str) -> tuple[Manifest, dict[tuple[Any, ..
     lines = dict(yamlsafe.key_lines(root)) if root is not None else {}
     if not isinstance(raw, dict):
         raise ManifestError(
-            shown, 1, "a manifest is a YAML mapping starting with 'evalmix: 1', then data: and the record files"
+            shown,
+            1,
+            "a manifest is a YAML mapping: 'evalmix: 1', then data: with its record files",
         )
     try:
         return Manifest.model_validate(raw), lines

@@ -32,6 +32,17 @@ def evalmix_dir(config: pytest.Config) -> Path:
     return config.rootpath / (configured or EVALMIX_DIR)
 
 
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """As pytest-xdist itself tells (``xdist.is_xdist_worker``): a worker has ``workerinput``."""
+    return hasattr(config, "workerinput")
+
+
+def is_xdist_controller(config: pytest.Config) -> bool:
+    """As pytest-xdist itself tells (``xdist.is_xdist_controller``): not a worker, and tests
+    are distributed. Without xdist installed there is no ``dist`` option, so never."""
+    return not is_xdist_worker(config) and getattr(config.option, "dist", "no") != "no"
+
+
 def xdist_workers(config: pytest.Config | None) -> int:
     """How many pytest-xdist workers this process runs beside, itself included (1 if it is
     not a worker): loaders share the cores among them."""

@@ -13,19 +13,23 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from _pytest.mark import ParameterSet
 
 from pytest_evalmix.load.evalset import ManifestError, display_path, load
 from pytest_evalmix.model.policy import PolicyError, from_pyproject, suggest
 from pytest_evalmix.model.records import ORIGINS
-from pytest_evalmix.pytest_plugin.fixtures import ACTIVE_CONFIGS, FAILURE_MODE, xdist_workers
+from pytest_evalmix.pytest_plugin import sets
+from pytest_evalmix.pytest_plugin.fixtures import ACTIVE_CONFIGS, FAILURE_MODE
+
+# What ``pytest.param`` returns. Its class, ParameterSet, is not part of pytest's public API,
+# so it is named only here, as what it is for.
+Param = Any
 
 MARKER = "evalmix_example"
 
 
 def examples(
     manifest: str | os.PathLike[str], origin: str | Iterable[str] | None = None
-) -> list[ParameterSet]:
+) -> list[Param]:
     """One ``pytest.param`` per valid example of the eval set, with the example id as test id.
 
     ``manifest`` is relative to pytest's rootdir (the directory of the ``pyproject.toml`` or
@@ -48,21 +52,26 @@ def examples(
     if not path.is_file():
         _fail(f"{where}: no manifest at {path} (the path is relative to the rootdir {rootdir})")
     try:
-        project_policy = from_pyproject(rootdir)
+        if config is not None:
+            # Loaded once per process, and shared with the manifest's own check items.
+            found = sets.examples(config, path)
+            set_name = sets.evalset(config, path).name
+        else:
+            evalset = load(path, rootdir, from_pyproject(rootdir))
+            found = [example for _, example in evalset.examples()]
+            set_name = evalset.name
     except PolicyError as exc:
         _fail(f"{where}: pyproject.toml [tool.evalmix.policy]: {exc.message}")
-    except ValueError as exc:  # a TOML syntax error
-        _fail(f"{where}: pyproject.toml: {exc}")
-    try:
-        evalset = load(path, rootdir, project_policy, sharing=xdist_workers(config))
     except ManifestError as exc:
         _fail(f"{where}: {exc}")
+    except ValueError as exc:  # a TOML syntax error
+        _fail(f"{where}: pyproject.toml: {exc}")
     params = []
-    for _, example in evalset.examples():
+    for example in found:
         if wanted is not None and example.origin not in wanted:
             continue
         mark = getattr(pytest.mark, MARKER)(
-            manifest=shown, set=evalset.name, id=example.id, origin=example.origin
+            manifest=shown, set=set_name, id=example.id, origin=example.origin
         )
         params.append(pytest.param(example, id=example.id, marks=mark))
     return params

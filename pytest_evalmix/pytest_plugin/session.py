@@ -17,24 +17,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pytest.runner import call_and_report
 
 from pytest_evalmix import EvalmixWarning, checkers
 from pytest_evalmix.load import outcomes as outcomes_mod
 from pytest_evalmix.load.atomic import write_atomic
-from pytest_evalmix.load.evalset import EvalSet, ManifestError, display_path, load
+from pytest_evalmix.load.evalset import EvalSet, ManifestError, display_path
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.model.findings import Finding, ordered
-from pytest_evalmix.pytest_plugin.fixtures import evalmix_dir, xdist_workers
+from pytest_evalmix.pytest_plugin import sets
+from pytest_evalmix.pytest_plugin.fixtures import (
+    evalmix_dir,
+    is_xdist_controller,
+    is_xdist_worker,
+)
 from pytest_evalmix.pytest_plugin.params import outcome_of
-from pytest_evalmix.report import views
-from pytest_evalmix.report.data import Payload, Report, SetReport, check_payload, set_payload
+from pytest_evalmix.report import terminal, views
+from pytest_evalmix.report.data import Payload, Report, check_payload, set_payload
 from pytest_evalmix.rules import AFTER_EVALS, CheckResult, Context, registry
 
 
 def register(config: pytest.Config, project_policy: dict[str, Any], patterns: list[str]) -> None:
     writer = ReportWriter(config)  # first: a bad --evalmix-report is a usage error (exit 4)
-    session = EvalmixSession(config, project_policy, patterns)
+    sets.seed_project_policy(config, project_policy)
+    session = EvalmixSession(config, patterns)
     config.pluginmanager.register(session, "evalmix-session")
     writer.session = session
     config.pluginmanager.register(writer, "evalmix-reports")
@@ -54,14 +59,8 @@ class ManifestFile(pytest.File):
     """One manifest: parsed in `collect`, never in `pytest_collect_file`."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        session: EvalmixSession = self.config.pluginmanager.getplugin("evalmix-session")
         try:
-            evalset = load(
-                self.path,
-                self.config.rootpath,
-                session.project_policy,
-                sharing=xdist_workers(self.config),
-            )
+            evalset = sets.evalset(self.config, self.path)
         except ManifestError as exc:
             raise self.CollectError(f"evalmix: {exc}") from None
         except Exception as exc:
@@ -111,7 +110,10 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"{self.evalset.manifest}::{self.name}"
+        # The domain is the check's name alone: pytest -v prints the node id with the domain's
+        # dots turned into ``::``, so a domain holding the manifest's file name would print
+        # ``support::evalmix::yaml::schema``, which does not select the item when pasted back.
+        return self.path, 0, self.name
 
     def payload(self) -> Payload:
         result = self.result or CheckResult(skipped="did not run")
@@ -121,11 +123,8 @@ class CheckItem(pytest.Item):
 class EvalmixSession:
     """Every hook of an enabled run. Registered only under ``--evalmix``."""
 
-    def __init__(
-        self, config: pytest.Config, project_policy: dict[str, Any], patterns: list[str]
-    ) -> None:
+    def __init__(self, config: pytest.Config, patterns: list[str]) -> None:
         self.config = config
-        self.project_policy = project_policy
         self.patterns = patterns
         self.manifests_found = False
         self.manifest_errors = 0
@@ -144,6 +143,9 @@ class EvalmixSession:
         # Under xdist: the node ids a worker collected; the controller collects nothing itself.
         self.collected_ids: list[str] | None = None
         self.results_lines: list[str] = []
+        # Under xdist, on the controller: the sets one worker loaded, pickled (see
+        # `ship_sets`), so that judging the outcomes needs no second load of a big set.
+        self.shipped_sets: bytes | None = None
 
     def context(self) -> Context:
         return Context(
@@ -221,10 +223,7 @@ class EvalmixSession:
         """
         if self.judging or not self.after_evals(item):
             return None
-        for report in (
-            call_and_report(item, "setup", log=False),
-            call_and_report(item, "teardown", log=False, nextitem=nextitem),
-        ):
+        for report in (_unlogged(item, "setup"), _unlogged(item, "teardown", nextitem)):
             if report.failed:
                 item.ihook.pytest_runtest_logreport(report=report)
         return True
@@ -235,10 +234,10 @@ class EvalmixSession:
         try:
             result = yield
         finally:
-            if not hasattr(self.config, "workerinput"):
+            if not is_xdist_worker(self.config):
                 self.write_results()
         if (
-            not hasattr(self.config, "workerinput")
+            not is_xdist_worker(self.config)
             and not self.config.option.collectonly
             and not session.shouldfail
             and not session.shouldstop
@@ -254,7 +253,7 @@ class EvalmixSession:
         every worker's outcomes; the workers held them back. One code path, so the verdicts are
         the same with ``-n N`` as without.
         """
-        if self.config.pluginmanager.getplugin("dsession") is not None:
+        if is_xdist_controller(self.config):
             items = self._rebuild(session)
         else:
             items = [item for item in session.items if self.after_evals(item)]
@@ -277,8 +276,21 @@ class EvalmixSession:
             and self.is_manifest(nodeid.split("::")[0].rsplit("/", 1)[-1])
         ]
         found: dict[str, pytest.Item] = {}
+        shipped = sets.unpack(self.shipped_sets)
         for file_part in dict.fromkeys(nodeid.split("::")[0] for nodeid in wanted):
             manifest = ManifestFile.from_parent(session, path=self.config.rootpath / file_part)
+            evalset = shipped.get(file_part)
+            if evalset is not None:
+                # A worker sent the set it loaded: judged on the very data the workers saw,
+                # without a second load here.
+                found.update(
+                    (item.nodeid, item)
+                    for item in (
+                        CheckItem.from_parent(manifest, name=name, evalset=evalset)
+                        for name in AFTER_EVALS
+                    )
+                )
+                continue
             try:
                 found.update((item.nodeid, item) for item in manifest.collect())
             except pytest.Collector.CollectError as exc:
@@ -287,6 +299,26 @@ class EvalmixSession:
                 session.ihook.pytest_collectreport(report=failed)
                 session.testsfailed += 1
         return [found[nodeid] for nodeid in wanted if nodeid in found]
+
+    def ship_sets(self, session: pytest.Session) -> None:
+        """On the first xdist worker: hand the controller the sets that its held-back checks
+        judge, in the worker's output (sent once, when the worker finishes).
+
+        Every worker collects every manifest, so one worker's sets are all the controller needs.
+        Pickled to bytes here, because execnet carries only plain values; the bytes come from
+        our own worker process, never from a file.
+        """
+        workerinput = getattr(self.config, "workerinput", {})
+        if workerinput.get("workerid") != "gw0":
+            return
+        manifests = {
+            item.evalset.manifest: item.evalset
+            for item in session.items
+            if isinstance(item, CheckItem) and item.name in AFTER_EVALS
+        }
+        if manifests:
+            output = self.config.workeroutput  # type: ignore[attr-defined]
+            output["evalmix_sets"] = sets.pack(manifests)
 
     def write_results(self) -> None:
         """Write each set's session outcomes to ``<evalmix_dir>/results/<name>.jsonl``."""
@@ -317,7 +349,8 @@ class EvalmixSession:
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if hasattr(self.config, "workerinput"):
+        if is_xdist_worker(self.config):
+            self.ship_sets(session)
             return
         if (
             self.manifest_errors
@@ -332,7 +365,7 @@ class EvalmixSession:
                 session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput"):
+        if is_xdist_worker(self.config):
             return
         if not self.manifests_found:
             looked = ", ".join(self.config.args) or str(self.config.invocation_params.dir)
@@ -346,45 +379,37 @@ class EvalmixSession:
         if not report.sets and (quiet or not self.results_lines):
             return
         terminalreporter.section("evalmix")
-        if self.config.getoption("verbose") < 0:  # -q: one line per set
-            for set_report, line in zip(report.sets, views.compact_lines(report), strict=True):
-                terminalreporter.write_line(line, **_set_markup(set_report))
+        if quiet:  # -q: one line per set
+            terminal.write(terminalreporter, terminal.compact_rows(report))
         else:
-            markup = _line_markup(report)
-            for line in report.lines():
-                terminalreporter.write_line(line, **markup.get(line, {}))
+            terminal.write(terminalreporter, report.rows())
         if self.config.getoption("verbose") >= 0:  # -q keeps to one line per set
             for line in self.results_lines:
                 terminalreporter.write_line(line)
 
 
-def _set_markup(set_report: SetReport) -> dict[str, bool]:
-    """The colour of a set's compact line: red when a check failed, yellow for warnings."""
-    statuses = [check.status for check in set_report.checks.values()]
-    if "failed" in statuses:
-        return {"red": True}
-    if any(check.warnings for check in set_report.checks.values()):
-        return {"yellow": True}
-    return {"green": True}
+def _unlogged(
+    item: pytest.Item, when: str, nextitem: pytest.Item | None = None
+) -> pytest.TestReport:
+    """Run one phase of ``item``'s runtest protocol through pytest's public hooks and return
+    its report, unlogged: what pytest's own protocol does, minus the logging and the call."""
+    ihook = item.ihook
+    if when == "setup":
+        call = pytest.CallInfo.from_call(
+            lambda: ihook.pytest_runtest_setup(item=item), when="setup", reraise=_RERAISE
+        )
+    else:
+        call = pytest.CallInfo.from_call(
+            lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
+            when="teardown",
+            reraise=_RERAISE,
+        )
+    report: pytest.TestReport = ihook.pytest_runtest_makereport(item=item, call=call)
+    return report
 
 
-def _line_markup(report: Report) -> dict[str, dict[str, bool]]:
-    """Colours for the lines of `Report.lines()`, which stay plain text: set titles bold, each
-    check's line by its verdict. pytest drops the markup unless the output is a colour terminal
-    (``--color``, ``NO_COLOR`` and ``FORCE_COLOR`` apply as for pytest's own output)."""
-    markup: dict[str, dict[str, bool]] = {}
-    for set_report in report.sets:
-        markup[f"eval set {set_report.name} ({set_report.manifest})"] = {"bold": True}
-        width = max((len(name) for name in set_report.checks), default=0)
-        for name, check in set_report.checks.items():
-            if check.status == "failed":
-                colour = {"red": True, "bold": True}
-            elif check.status == "skipped" or check.warnings:
-                colour = {"yellow": True}
-            else:
-                colour = {"green": True}
-            markup[f"  {name.ljust(width)}  {check.headline()}"] = colour
-    return markup
+# What pytest's own protocol lets escape a phase: an exit request and Ctrl-C.
+_RERAISE = (pytest.exit.Exception, KeyboardInterrupt)
 
 
 class ReportWriter:
@@ -416,7 +441,7 @@ class ReportWriter:
         summary = os.environ.get("GITHUB_STEP_SUMMARY", "").strip()
         if (
             self.session is None
-            or hasattr(self.config, "workerinput")
+            or is_xdist_worker(self.config)
             or self.config.option.collectonly
             or not (self.targets or summary)
         ):
@@ -495,6 +520,11 @@ class _XdistHooks:
 
     def __init__(self, session: EvalmixSession) -> None:
         self.session = session
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        shipped = getattr(node, "workeroutput", {}).get("evalmix_sets")
+        if isinstance(shipped, bytes):
+            self.session.shipped_sets = shipped
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if self.session.collected_ids is None:  # every worker collects the same items

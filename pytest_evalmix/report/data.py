@@ -1,4 +1,4 @@
-"""The run's report as data, and its terminal view.
+"""The run's report as data, and the rows of its terminal view.
 
 Check items attach a plain-dict payload to their test report; the controller (with or without
 xdist) folds the payloads into one `Report`. Terminal, Markdown and JSON are views of that one
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from tabulate import tabulate
 
@@ -21,6 +21,10 @@ from pytest_evalmix.rules import CheckResult
 from pytest_evalmix.rules.provisional import due_in
 
 Payload = dict[str, Any]
+# How a line of the terminal view should look: a verdict or a title, never a colour, which is the
+# terminal view's to choose (`report.terminal`); None for plain text.
+Style = Literal["title", "failed", "warning", "passed"] | None
+Row = tuple[str, Style]
 
 
 def set_payload(evalset: EvalSet) -> Payload:
@@ -54,6 +58,15 @@ class CheckReport:
     warnings: list[Finding] = field(default_factory=list)
     skipped: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+    def style(self) -> Style:
+        """The verdict as a style: failed, a warning (skipped, or passed with warnings), or
+        passed."""
+        if self.status == "failed":
+            return "failed"
+        if self.status == "skipped" or self.warnings:
+            return "warning"
+        return "passed"
 
     def headline(self) -> str:
         if self.status == "failed":
@@ -168,11 +181,17 @@ class Report:
         return cls(sets=[by_manifest[key] for key in sorted(by_manifest)])
 
     def lines(self) -> Iterator[str]:
-        """The terminal view: a mix table per set, then a line per check."""
+        """The terminal view as plain text (`rows` without their styles)."""
+        for text, _ in self.rows():
+            yield text
+
+    def rows(self) -> Iterator[Row]:
+        """The terminal view: a mix table per set, then a line per check. Each line comes with
+        its style, a word that `report.terminal` turns into colours."""
         for index, evalset in enumerate(self.sets):
             if index:
-                yield ""
-            yield f"eval set {evalset.name} ({evalset.manifest})"
+                yield "", None
+            yield f"eval set {evalset.name} ({evalset.manifest})", "title"
             headers = evalset.mix_headers()
             table = tabulate(
                 evalset.mix_rows(),
@@ -180,25 +199,31 @@ class Report:
                 tablefmt="simple",
                 colalign=("left", *["right"] * (len(headers) - 1)),
             )
-            yield from table.splitlines()
+            for line in table.splitlines():
+                yield line, None
             coverage = (evalset.outcomes() or {}).get("coverage")
             if coverage and coverage.get("results"):
+                share = f"{coverage['share']:.1%}"
                 yield (
-                    f"  coverage: {coverage['results']} of {coverage['examples']} examples have "
-                    f"a result ({coverage['share']:.1%})"
+                    f"  coverage: {coverage['results']} of {coverage['examples']} examples "
+                    f"have a result ({share})",
+                    None,
                 )
             width = max((len(name) for name in evalset.checks), default=0)
             for name, check in evalset.checks.items():
-                yield f"  {name.ljust(width)}  {check.headline()}"
+                yield f"  {name.ljust(width)}  {check.headline()}", check.style()
             due = evalset.coming_due()
             if due:
-                yield "  provisional labels coming due"
+                yield "  provisional labels coming due", None
                 for owner, entries in due:
-                    yield f"    {owner or '(no owner)'}"
+                    yield f"    {owner or '(no owner)'}", None
                     for entry in entries:
                         yield (
-                            f"      {entry['backfill_by']}  {entry['id']}  "
-                            f"{due_in(entry['days_left'])}  ({entry['path']}:{entry['line']})"
+                            (
+                                f"      {entry['backfill_by']}  {entry['id']}  "
+                                f"{due_in(entry['days_left'])}  ({entry['path']}:{entry['line']})"
+                            ),
+                            None,
                         )
 
 

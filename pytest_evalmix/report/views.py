@@ -365,46 +365,6 @@ def _code_block(lines: Iterable[str]) -> list[str]:
     return [f"{fence}text", *body, fence, ""]
 
 
-# Terminal, compact (``-q``)
-
-
-def compact_lines(report: Report) -> list[str]:
-    """One line per set for ``-q``: size, mix, each check's verdict, labels coming due."""
-    lines = []
-    for evalset in report.sets:
-        mix = " / ".join(
-            f"{origin} {evalset.share(origin):.0%}"
-            for origin in ORIGINS
-            if evalset.counts.get(origin, 0) or origin in evalset.targets
-        )
-        checks = ", ".join(
-            f"{name} {_compact_status(check)}" for name, check in evalset.checks.items()
-        )
-        line = f"{evalset.name}: {evalset.total} example{'s' if evalset.total != 1 else ''}"
-        if evalset.total:
-            line += f", {mix}"
-        line += f"; {checks}"
-        due = [entry for _, entries in evalset.coming_due() for entry in entries]
-        if due:
-            first = min(due, key=lambda e: (e["backfill_by"], e["id"]))
-            line += (
-                f"; {len(due)} provisional label{'s' if len(due) != 1 else ''}, next due "
-                f"{first['backfill_by']} ({first.get('owner') or 'no owner'})"
-            )
-        lines.append(line)
-    return lines
-
-
-def _compact_status(check: CheckReport) -> str:
-    if check.status == "failed":
-        return f"FAILED ({len(check.findings)})"
-    if check.status == "skipped":
-        return "skipped"
-    if check.warnings:
-        return f"ok ({len(check.warnings)} warning{'s' if len(check.warnings) != 1 else ''})"
-    return "ok"
-
-
 # Files
 
 
