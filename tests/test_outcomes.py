@@ -319,9 +319,9 @@ def test_outcome_file_reads_back_as_results(tmp_path: Path) -> None:
     path = tmp_path / "r" / "x.jsonl"
     written = [Outcome("a", True), Outcome("b", False, "wrong-queue"), Outcome("c", False)]
     assert write_results(path, written) == 3
-    outcomes, problems, found = read_results(path, "r/x.jsonl", "pass-rates")
-    assert found and problems == []
-    assert [(o.id, o.passed, o.failure_mode, o.line) for o in outcomes] == [
+    results = read_results(path, "r/x.jsonl", "pass-rates")
+    assert results.found and results.findings == []
+    assert [(o.id, o.passed, o.failure_mode, o.line) for o in results.outcomes()] == [
         ("a", True, None, 1),
         ("b", False, "wrong-queue", 2),
         ("c", False, None, 3),

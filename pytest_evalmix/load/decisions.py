@@ -142,14 +142,13 @@ def read(path: Path) -> Log:
     return log
 
 
-def read_all(evalmix_dir: Path) -> list[Log]:
-    """Every reviewer's log, in file-name order so findings come out in a stable order."""
+def logs(evalmix_dir: Path) -> list[Path]:
+    """Every reviewer's log file, in file-name order so findings come out in a stable order."""
     directory = evalmix_dir / REVIEWS_DIR
     try:
-        paths = sorted(p for p in directory.glob("*.jsonl") if p.is_file())
+        return sorted(p for p in directory.glob("*.jsonl") if p.is_file())
     except OSError:
         return []
-    return [read(path) for path in paths]
 
 
 def append(path: Path, record: Mapping[str, Any]) -> None:

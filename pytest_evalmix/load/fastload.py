@@ -118,6 +118,12 @@ def gold_validator() -> SchemaValidator:
     )
 
 
+def dict_validator(model_schema: Any) -> SchemaValidator:
+    """A validator of JSON bytes, from a model's core schema, that yields plain dicts: the
+    model's rules and errors, without a model object per line."""
+    return _build(_as_typed_dict(model_schema))
+
+
 def _build(schema: dict[str, Any]) -> SchemaValidator:
     # Caching strings saves memory for repeated values but costs time per line; the scan
     # interns the few repeated values itself.

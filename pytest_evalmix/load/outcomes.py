@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache as cache_fn
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import SchemaValidator
 
+from pytest_evalmix.load import cache, fastload
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.readers import parse_json_line
@@ -92,16 +96,228 @@ def merge_session(
     }
 
 
+# Outcome codes, one per results-file line or per row of a set: a million outcomes are a few MB
+# of codes instead of a million objects. A failure's code is FAILED plus its failure mode's
+# index in a vocabulary whose entry 0 is None (a failure nobody named).
+NONE = 0
+PASSED = 1
+FAILED = 2
+
+
+@dataclass
+class ResultsFile:
+    """A results file as read: one entry per usable line, in file order, one per id.
+
+    Columns, not objects: the ids, each one's line, and its outcome code (`PASSED`, or `FAILED`
+    plus an index into ``modes``). Bad lines are ``findings``; ``found`` is False for a file
+    that does not exist. Readers of other harnesses' formats fill one through `add`.
+    """
+
+    shown: str
+    check: str
+    found: bool = True
+    ids: list[str] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("I"))
+    codes: array[int] = field(default_factory=lambda: array("I"))
+    modes: list[str | None] = field(default_factory=lambda: [None])
+    findings: list[Finding] = field(default_factory=list)
+    _mode_codes: dict[str | None, int] = field(default_factory=lambda: {None: 0}, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def code(self, passed: bool, failure_mode: str | None) -> int:
+        """The outcome code of one result; a passed result's failure mode means nothing."""
+        if passed:
+            return PASSED
+        mode = self._mode_codes.get(failure_mode)
+        if mode is None:
+            mode = self._mode_codes[failure_mode] = len(self.modes)
+            self.modes.append(failure_mode)
+        return FAILED + mode
+
+    def add(self, rid: str, passed: bool, failure_mode: str | None, line: int) -> None:
+        """One result, in file order. The caller has made sure ``rid`` is new (see `seen`)."""
+        self.ids.append(rid)
+        self.lines.append(line)
+        self.codes.append(self.code(passed, failure_mode))
+
+    def finding(self, line: int, rid: str | None, message: str, fix: str) -> Finding:
+        return Finding(self.shown, line, rid, message, fix, self.check)
+
+    def outcomes(self) -> Iterator[Outcome]:
+        """The results as `Outcome` objects, built on demand (a few, or for a test)."""
+        for index, rid in enumerate(self.ids):
+            code = self.codes[index]
+            yield Outcome(
+                id=rid,
+                passed=code == PASSED,
+                failure_mode=None if code == PASSED else self.modes[code - FAILED],
+                path=self.shown,
+                line=self.lines[index],
+                source="file",
+            )
+
+    def for_check(self, check: str) -> ResultsFile:
+        """The same results, its findings named for ``check`` (the parse is shared)."""
+        if check == self.check:
+            return self
+        return replace(self, check=check, findings=[replace(f, check=check) for f in self.findings])
+
+
+def read_results(
+    path: Path, shown: str, check: str, *, fmt: str = "evalmix", threshold: float = 1.0
+) -> ResultsFile:
+    """The one entry point for a set's results file, whatever wrote it: parsed once per process
+    (see `cache`), then shared by every check that judges outcomes.
+
+    A bad line is a finding at its line and costs that line only. A missing file is not an
+    error (``found`` is False, and the caller says so): a file written by the previous run does
+    not exist yet on a fresh checkout. ``fmt`` and ``threshold`` are the manifest's
+    ``results: {format:, threshold:}``; other harnesses' readers fill a `ResultsFile` too.
+    """
+    if fmt != "evalmix":
+        raise ValueError(f"unknown results format {fmt!r}")
+
+    def parse(at: Path) -> ResultsFile:
+        return _read_jsonl(at, shown, check)
+
+    return cache.cached(f"results:{fmt}:{threshold}", path, parse).for_check(check)
+
+
+@cache_fn
+def _validator() -> SchemaValidator:
+    """`Result`'s own schema, as a validator of JSON bytes that yields a plain dict."""
+    return fastload.dict_validator(Result.__pydantic_core_schema__)
+
+
+def _read_jsonl(path: Path, shown: str, check: str) -> ResultsFile:
+    """The fast path: each line's bytes validated straight to a dict by `Result`'s schema.
+
+    Only a line that fails pays for the slow path, which says what is wrong in the words the
+    model would use (`_explain`).
+    """
+    results = ResultsFile(shown, check)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        results.found = False
+        return results
+    except OSError as exc:
+        results.findings.append(_unreadable(results, exc))
+        return results
+    validate = _validator().validate_json
+    seen: set[str] = set()
+    repeated: list[tuple[int, str]] = []
+    add_id, add_line, add_code = results.ids.append, results.lines.append, results.codes.append
+    mode_codes = results._mode_codes
+    with handle:
+        try:
+            for line, raw in enumerate(handle, 1):
+                try:
+                    record = validate(raw)
+                except ValidationError:
+                    if raw.strip():
+                        results.findings.append(_explain(raw, line, results))
+                    continue
+                rid = record["id"]
+                if rid in seen:
+                    repeated.append((line, rid))
+                    continue
+                seen.add(rid)
+                add_id(rid)
+                add_line(line)
+                if record["passed"]:
+                    add_code(PASSED)
+                else:
+                    mode = mode_codes.get(record.get("failure_mode"))
+                    add_code(
+                        FAILED + mode
+                        if mode is not None
+                        else results.code(False, record.get("failure_mode"))
+                    )
+        except OSError as exc:
+            results.findings.append(_unreadable(results, exc))
+    if repeated:
+        first = {rid: 0 for _, rid in repeated}
+        for index, rid in enumerate(results.ids):
+            if rid in first:
+                first[rid] = results.lines[index]
+        results.findings.extend(
+            results.finding(
+                line,
+                rid,
+                f"a second result for this id (the first is at line {first[rid]}); this one "
+                "was not used",
+                "keep one result per example: write a fresh file for each eval run",
+            )
+            for line, rid in repeated
+        )
+    return results
+
+
+def _explain(raw: bytes, line: int, results: ResultsFile) -> Finding:
+    """Why a line failed the fast path: the JSON error, or the model's validation errors."""
+    parsed = parse_json_line(raw, line)
+    if not isinstance(parsed, dict):
+        return results.finding(line, parsed.id, parsed.message, _FIX)
+    rid = parsed.get("id") if isinstance(parsed.get("id"), str) else None
+    try:
+        Result.model_validate(parsed)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            key = ".".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(f"unknown key '{key}'{suggest(key, set(Result.model_fields))}")
+            elif error["type"] == "missing":
+                problems.append(f"missing required field '{key}'")
+            else:
+                problems.append(f"{key}: {str(error['msg']).lower()}")
+        return results.finding(line, rid, "; ".join(problems), _FIX)
+    # The model accepts what the derived validator refused: never expected, but then the
+    # line is still not counted, so say so rather than drop it silently.
+    return results.finding(line, rid, "result could not be read", _FIX)
+
+
+def _unreadable(results: ResultsFile, exc: OSError) -> Finding:
+    return results.finding(
+        1,
+        None,
+        f"cannot read the results file: {exc.strerror or exc}",
+        "check that it is a readable file",
+    )
+
+
+_FIX = (
+    'write each result as one JSON object a line: {"id": ..., "passed": true|false, '
+    '"failure_mode": ..., "score": ...} (failure_mode and score optional)'
+)
+
+
 @dataclass
 class Gathered:
-    """Every outcome a check may judge for one set, and what went wrong reading them."""
+    """Every outcome a check may judge for one set, by row, and what went wrong reading them.
 
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    ``codes[row]`` is `NONE` (no outcome), `PASSED`, or `FAILED` plus an index into ``modes``.
+    """
+
+    codes: array[int]
+    modes: list[str | None] = field(default_factory=lambda: [None])
+    count: int = 0
     findings: list[Finding] = field(default_factory=list)
     from_session: int = 0
     from_file: int = 0
     results_file: str | None = None
     results_found: bool = False
+
+    def __len__(self) -> int:
+        """The number of rows with an outcome."""
+        return self.count
+
+    def failure_mode(self, row: int) -> str | None:
+        """The failure mode of a failed row (None if nobody named one)."""
+        return self.modes[self.codes[row] - FAILED]
 
     def describe_sources(self) -> str:
         """Where the outcomes came from, for a skip reason that tells the user what to do."""
@@ -117,34 +333,83 @@ class Gathered:
         )
 
 
-def gather(evalset: EvalSet, session: Mapping[str, Outcome], check: str) -> Gathered:
-    """The set's outcomes: its results file, overridden id by id by this session's tests.
+def join(evalset: EvalSet, results: ResultsFile) -> Gathered:
+    """A results file's outcomes laid on the rows of a set.
 
-    Results for ids the set does not have are findings (of ``check``), never counted: a renamed
-    or deleted example must not keep voting in the pass rates.
+    Results for ids the set does not have are findings, never counted: a renamed or deleted
+    example must not keep voting in the pass rates. A harness usually writes its results in
+    the set's order, so each id is first compared with the row after the last match, and the
+    id index is built only when that guess fails.
     """
-    gathered = Gathered(results_file=evalset.results)
-    if not session and evalset.results_path is None:
-        return gathered  # the common case of a plain check run: no id index to build
-    known = set(evalset.ids)
-    if evalset.results_path is not None and evalset.results is not None:
-        from_file, problems, found = read_results(evalset.results_path, evalset.results, check)
-        gathered.results_found = found
-        gathered.findings.extend(problems)
-        for outcome in from_file:
-            if outcome.id in known:
-                gathered.outcomes[outcome.id] = outcome
-            else:
-                gathered.findings.append(_unknown(outcome, evalset, check, "result"))
-        gathered.from_file = len(gathered.outcomes)
+    ids = evalset.ids
+    total = len(ids)
+    gathered = Gathered(
+        array("I", bytes(4 * total)),
+        modes=results.modes,
+        findings=list(results.findings),
+        results_file=results.shown,
+        results_found=results.found,
+    )
+    if results.ids == ids:  # the whole set, in its order: nothing to look up
+        gathered.codes = array("I", results.codes)
+        gathered.count = gathered.from_file = total
+        return gathered
+    codes, result_codes = gathered.codes, results.codes
+    index: dict[str, int] | None = None
+    guess = 0
+    for at, rid in enumerate(results.ids):
+        row = guess
+        if row >= total or ids[row] != rid:
+            if index is None:
+                index = {known: row for row, known in enumerate(ids)}
+            found = index.get(rid)
+            if found is None:
+                outcome = Outcome(rid, False, path=results.shown, line=results.lines[at])
+                gathered.findings.append(_unknown(outcome, evalset, results.check, "result"))
+                continue
+            row = found
+        codes[row] = result_codes[at]
+        gathered.count += 1
+        guess = row + 1
+    gathered.from_file = gathered.count
+    return gathered
+
+
+def gather(
+    evalset: EvalSet,
+    session: Mapping[str, Outcome],
+    check: str,
+    results: ResultsFile | None = None,
+) -> Gathered:
+    """The set's outcomes: its results file (as read by `read_results`), overridden id by id
+    by this session's tests. An unknown id in either is a finding of ``check``."""
+    if results is not None:
+        gathered = join(evalset, results.for_check(check))
+    else:
+        gathered = Gathered(array("I", bytes(4 * len(evalset))), results_file=evalset.results)
+    if not session:
+        return gathered
+    index = {rid: row for row, rid in enumerate(evalset.ids)}
+    vocabulary = {mode: code for code, mode in enumerate(gathered.modes)}
+    gathered.modes = list(gathered.modes)
     for rid in sorted(session):
         outcome = session[rid]
-        if rid not in known:
+        row = index.get(rid)
+        if row is None:
             gathered.findings.append(_unknown(outcome, evalset, check, "test outcome"))
             continue
-        if rid in gathered.outcomes:
+        if gathered.codes[row] == NONE:
+            gathered.count += 1
+        else:
             gathered.from_file -= 1
-        gathered.outcomes[rid] = outcome
+        if outcome.passed:
+            gathered.codes[row] = PASSED
+        else:
+            mode = vocabulary.get(outcome.failure_mode)
+            if mode is None:
+                mode = vocabulary[outcome.failure_mode] = len(gathered.modes)
+                gathered.modes.append(outcome.failure_mode)
+            gathered.codes[row] = FAILED + mode
         gathered.from_session += 1
     return gathered
 
@@ -159,110 +424,6 @@ def _unknown(outcome: Outcome, evalset: EvalSet, check: str, what: str) -> Findi
         f"{what} for an id that is not in eval set {evalset.name}{hint}",
         "fix the id, or drop the result of an example that was renamed or retired",
         check,
-    )
-
-
-def read_results(path: Path, shown: str, check: str) -> tuple[list[Outcome], list[Finding], bool]:
-    """Read a SPEC §6 results file: its outcomes, its bad lines as findings, whether it exists.
-
-    A bad line is a finding at its line and costs that line only. A missing file is not an error
-    (the caller reports it as missing): a file written by the previous run does not exist yet on
-    a fresh checkout.
-    """
-    outcomes: list[Outcome] = []
-    findings: list[Finding] = []
-    first_line: dict[str, int] = {}
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        return outcomes, findings, False
-    except OSError as exc:
-        findings.append(_unreadable(shown, exc, check))
-        return outcomes, findings, True
-    with handle:
-        try:
-            for line, data in enumerate(handle, 1):
-                if not data.strip():
-                    continue
-                parsed = parse_json_line(data, line)
-                if not isinstance(parsed, dict):
-                    findings.append(Finding(shown, line, parsed.id, parsed.message, _FIX, check))
-                    continue
-                outcome = _result(parsed, shown, line, check, findings)
-                if outcome is None:
-                    continue
-                if outcome.id in first_line:
-                    findings.append(
-                        Finding(
-                            shown,
-                            line,
-                            outcome.id,
-                            f"a second result for this id (the first is at line "
-                            f"{first_line[outcome.id]}); this one was not used",
-                            "keep one result per example: write a fresh file for each eval run",
-                            check,
-                        )
-                    )
-                    continue
-                first_line[outcome.id] = line
-                outcomes.append(outcome)
-        except OSError as exc:
-            findings.append(_unreadable(shown, exc, check))
-    return outcomes, findings, True
-
-
-def _unreadable(shown: str, exc: OSError, check: str) -> Finding:
-    return Finding(
-        shown,
-        1,
-        None,
-        f"cannot read the results file: {exc.strerror or exc}",
-        "check that it is a readable file",
-        check,
-    )
-
-
-_FIX = (
-    'write each result as one JSON object a line: {"id": ..., "passed": true|false, '
-    '"failure_mode": ..., "score": ...} (failure_mode and score optional)'
-)
-
-
-def _result(
-    raw: dict[str, Any], shown: str, line: int, check: str, findings: list[Finding]
-) -> Outcome | None:
-    rid = raw.get("id") if isinstance(raw.get("id"), str) else None
-    try:
-        result = Result.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            key = ".".join(str(part) for part in error["loc"])
-            if error["type"] == "extra_forbidden":
-                problems.append(f"unknown key '{key}'{suggest(key, set(Result.model_fields))}")
-            elif error["type"] == "missing":
-                problems.append(f"missing required field '{key}'")
-            else:
-                problems.append(f"{key}: {str(error['msg']).lower()}")
-        findings.append(
-            Finding(
-                shown,
-                line,
-                rid,
-                "; ".join(problems),
-                _FIX,
-                check,
-            )
-        )
-        return None
-    return Outcome(
-        id=result.id,
-        passed=result.passed,
-        failure_mode=result.failure_mode,
-        score=result.score,
-        path=shown,
-        line=line,
-        source="file",
     )
 
 
@@ -301,27 +462,35 @@ class Subset:
         return f"{format_rate(self.rate, self.interval)} ({self.passed}/{self.results})"
 
 
-def subsets(evalset: EvalSet, outcomes: Mapping[str, Outcome]) -> dict[str, Subset]:
-    """Per-origin counts over the set's rows, in `ORIGINS` order."""
-    examples: Counter[str] = Counter()
+def subsets(evalset: EvalSet, gathered: Gathered) -> dict[str, Subset]:
+    """Per-origin counts over the set's rows, in `ORIGINS` order.
+
+    One tally of (origin, outcome code) pairs, made in C: a million rows cost a fraction of a
+    second, not a Python step each.
+    """
+    counts = evalset.origins.counts()
+    examples: Counter[str] = Counter({origin: counts.get(origin, 0) for origin in ORIGINS})
     results: Counter[str] = Counter()
     passed: Counter[str] = Counter()
     unnamed: Counter[str] = Counter()
     modes: dict[str, Counter[str]] = {origin: Counter() for origin in ORIGINS}
-    if not outcomes:
-        examples.update(evalset.origins.counts())
-    for rid, origin in zip(evalset.ids, evalset.origins, strict=True) if outcomes else ():
-        examples[origin] += 1
-        outcome = outcomes.get(rid)
-        if outcome is None:
-            continue
-        results[origin] += 1
-        if outcome.passed:
-            passed[origin] += 1
-        elif outcome.failure_mode:
-            modes.setdefault(origin, Counter())[outcome.failure_mode] += 1
-        else:
-            unnamed[origin] += 1
+    if gathered.count:
+        names = evalset.origins.values
+        for (origin_code, code), count in Counter(
+            zip(evalset.origins.codes, gathered.codes, strict=True)
+        ).items():
+            if code == NONE:
+                continue
+            origin = names[origin_code]
+            results[origin] += count
+            if code == PASSED:
+                passed[origin] += count
+            else:
+                mode = gathered.modes[code - FAILED]
+                if mode:
+                    modes.setdefault(origin, Counter())[mode] += count
+                else:
+                    unnamed[origin] += count
     return {
         origin: Subset(
             origin,
@@ -340,7 +509,7 @@ def coverage(
 ) -> dict[str, Any]:
     """How much of the set has a result: reported, never failed (an eval run may sample)."""
     total = len(evalset)
-    with_result = len(gathered.outcomes)
+    with_result = gathered.count
     passed = sum(subset.passed for subset in by_origin.values())
     interval = wilson(passed, with_result)
     return {

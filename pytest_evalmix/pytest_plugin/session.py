@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_evalmix import EvalmixWarning, checkers
+from pytest_evalmix import EvalmixWarning, checkers, rules
 from pytest_evalmix.load import outcomes as outcomes_mod
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet, ManifestError, display_path
@@ -85,8 +85,7 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         session: EvalmixSession = self.config.pluginmanager.getplugin("evalmix-session")
-        check = registry()[self.name]
-        self.result = check(self.evalset, self.evalset.policy, session.context())
+        self.result = rules.run(self.name, self.evalset, session.context())
         promoted = _warn(self.result.warnings)
         if promoted:
             # ``-W error::pytest_evalmix.EvalmixWarning``: those warnings are failures now, and

@@ -1,8 +1,10 @@
 """The checks of SPEC §5, one module and one pure function each.
 
-A check takes a loaded `EvalSet`, its `Policy` and the run's `Context`, and returns a
-`CheckResult`: findings, warnings, a skip reason, and plain data for the reports. It renders
-nothing and touches no pytest object, so the CLI and any other front end can run it too.
+A check takes a loaded `EvalSet`, its `Policy`, the run's `Context` and the set's other loaded
+`Inputs` (results, ledger, review logs), and returns a `CheckResult`: findings, warnings, a skip
+reason, and plain data for the reports. It reads no file, renders nothing and touches no pytest
+object, so a test can call it on data built in memory, and any front end can run it through
+`run`, which loads the inputs a check needs (once per process, see `pytest_evalmix.load.inputs`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_evalmix.checkers import Checker, builtins
+from pytest_evalmix.load import inputs as inputs_mod
 from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.load.inputs import Inputs as Inputs  # the rules' fourth argument
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy
@@ -30,8 +34,8 @@ class Context:
     # registered one; the default is the built-ins alone.
     checkers: Mapping[str, Checker] = field(default_factory=builtins)
     # Eval outcomes measured in this run, by manifest path (`EvalSet.manifest`), then example id:
-    # the pytest tests parametrized with `pytest_evalmix.examples`. A set's results file is read
-    # by the checks themselves.
+    # the pytest tests parametrized with `pytest_evalmix.examples`. A set's results file is an
+    # `Inputs` of its own.
     outcomes: Mapping[str, Mapping[str, Outcome]] = field(default_factory=dict)
 
 
@@ -49,7 +53,15 @@ class CheckResult:
         return "skipped" if self.skipped else "passed"
 
 
-Check = Callable[[EvalSet, Policy, Context], CheckResult]
+Check = Callable[[EvalSet, Policy, Context, Inputs], CheckResult]
+
+# What each check judges besides the set (the others need nothing more).
+NEEDS: dict[str, frozenset[str]] = {
+    "gold-provenance": frozenset({inputs_mod.LEDGER}),
+    "pass-rates": frozenset({inputs_mod.RESULTS}),
+    "failure-modes": frozenset({inputs_mod.RESULTS}),
+    "review": frozenset({inputs_mod.REVIEWS}),
+}
 
 # Checks that judge eval outcomes, so must run after every eval of the session has reported. The
 # pytest layer runs them last, on the controller, under xdist too (see `collect`).
@@ -77,3 +89,10 @@ def registry() -> dict[str, Check]:
         "failure-modes": failure_modes.check,
         "review": review.check,
     }
+
+
+def run(name: str, evalset: EvalSet, context: Context) -> CheckResult:
+    """Run check ``name`` on a set: load what it needs (served from the per-process cache when
+    unchanged), then apply its pure rule. The one way front ends run a check."""
+    needed = inputs_mod.load(evalset, context.evalmix_dir, NEEDS.get(name, frozenset()))
+    return registry()[name](evalset, evalset.policy, context, needed)

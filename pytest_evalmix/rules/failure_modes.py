@@ -18,7 +18,7 @@ from pytest_evalmix.load import outcomes as outcomes_mod
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 NAME = "failure-modes"
 FIX = "pull fresh production traces, label them, and rebalance"
@@ -35,11 +35,12 @@ def diagnosis(only_in: str, never_in: str) -> str:
     return f"the {never_in} examples never reach the inputs that break the {only_in} ones"
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     rules = policy.failure_modes
     # Results-file problems are reported once, by pass-rates; here they only cost their outcome.
-    gathered = outcomes_mod.gather(evalset, context.outcomes.get(evalset.manifest, {}), NAME)
-    by_origin = outcomes_mod.subsets(evalset, gathered.outcomes)
+    session = context.outcomes.get(evalset.manifest, {})
+    gathered = outcomes_mod.gather(evalset, session, NAME, inputs.results)
+    by_origin = outcomes_mod.subsets(evalset, gathered)
     data: dict[str, Any] = {
         "modes": {
             origin: dict(sorted(subset.modes.items())) for origin, subset in by_origin.items()
@@ -47,9 +48,8 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
         "unnamed": {origin: subset.unnamed for origin, subset in by_origin.items()},
         "comparisons": [],
     }
-    if not gathered.outcomes:
+    if not gathered.count:
         return CheckResult(skipped=f"no outcomes: {gathered.describe_sources()}", data=data)
-    rows: dict[str, int] | None = None
     findings: list[Finding] = []
     unjudged: list[str] = []
     for first, second in rules.compare:
@@ -71,9 +71,7 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
                 if count < rules.min_count or other.modes.get(mode, 0):
                     continue
                 one_sided.append({"mode": mode, "only_in": only.origin, "count": count})
-                if rows is None:
-                    rows = _failed_rows(evalset, gathered.outcomes)
-                findings.append(_finding(evalset, rows, gathered.outcomes, mode, only, other))
+                findings.append(_finding(evalset, gathered, mode, only, other))
         entry.update(judged=True, one_sided=one_sided)
     if findings:
         return CheckResult(findings=ordered(findings), data=data)
@@ -82,32 +80,20 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
     return CheckResult(data=data)
 
 
-def _failed_rows(evalset: EvalSet, outcomes: dict[str, outcomes_mod.Outcome]) -> dict[str, int]:
-    """Row of every failed example, so a finding can point at the records themselves."""
-    return {
-        rid: row
-        for row, rid in enumerate(evalset.ids)
-        if rid in outcomes and not outcomes[rid].passed
-    }
-
-
 def _finding(
     evalset: EvalSet,
-    rows: dict[str, int],
-    outcomes: dict[str, outcomes_mod.Outcome],
+    gathered: outcomes_mod.Gathered,
     mode: str,
     only: outcomes_mod.Subset,
     other: outcomes_mod.Subset,
 ) -> Finding:
-    failing = sorted(
-        (
-            rows[rid]
-            for rid, outcome in outcomes.items()
-            if rid in rows
-            and outcome.failure_mode == mode
-            and evalset.origins[rows[rid]] == only.origin
-        )
-    )
+    code = outcomes_mod.FAILED + gathered.modes.index(mode)
+    origin = evalset.origins.codebook[only.origin]
+    failing = [
+        row
+        for row, (at, has) in enumerate(zip(evalset.origins.codes, gathered.codes, strict=True))
+        if has == code and at == origin
+    ]
     ids = [evalset.ids[row] for row in failing]
     shown = ", ".join(ids[:SHOWN_IDS]) + (
         f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""

@@ -24,7 +24,7 @@ from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.records import ORIGINS
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 # Shares are compared with a little slack so that 15 of 100 against 25% ± 10 is inside, as it is
 # in exact arithmetic, whatever binary floating point makes of 0.25 - 0.10.
@@ -32,7 +32,7 @@ EPS = 1e-9
 Mode = Literal["add", "retire", "both"]
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     mix = policy.mix
     total = len(evalset)
     counts = evalset.origins.counts()

@@ -22,7 +22,7 @@ from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.stats import two_proportion
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 NAME = "pass-rates"
 FIX = "pull fresh production traces, label them, and rebalance"
@@ -58,17 +58,18 @@ def compare(x1: int, n1: int, x2: int, n2: int, max_gap: float, alpha: float) ->
     )
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     rules = policy.pass_rates
-    gathered = outcomes_mod.gather(evalset, context.outcomes.get(evalset.manifest, {}), NAME)
-    by_origin = outcomes_mod.subsets(evalset, gathered.outcomes)
+    session = context.outcomes.get(evalset.manifest, {})
+    gathered = outcomes_mod.gather(evalset, session, NAME, inputs.results)
+    by_origin = outcomes_mod.subsets(evalset, gathered)
     data: dict[str, Any] = {
         "origins": {origin: subset.to_dict() for origin, subset in by_origin.items()},
         "coverage": outcomes_mod.coverage(evalset, gathered, by_origin),
         "comparisons": [],
     }
     findings = list(gathered.findings)
-    if not gathered.outcomes:
+    if not gathered.count:
         return CheckResult(
             findings=ordered(findings),
             skipped=None if findings else f"no outcomes: {gathered.describe_sources()}",

@@ -23,7 +23,7 @@ from typing import Any
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 NAME = "provisional"
 _CANONICAL = "provisional labels left in for two quarters become canonical by accident"
@@ -44,7 +44,7 @@ def due_in(days_left: int) -> str:
     return f"in {_days(days_left)}"
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     today = context.today
     max_age = policy.provisional.max_age_days
     warn_within = policy.provisional.warn_within_days

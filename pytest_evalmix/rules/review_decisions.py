@@ -36,7 +36,7 @@ from pytest_evalmix.load import decisions as decisions_mod
 from pytest_evalmix.load.evalset import EvalSet, display_path
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 NAME = "review"
 _EMPOWERED = "the propose-and-dispose loop only works if the reviewer is empowered to reject"
@@ -61,14 +61,14 @@ def _seconds(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0") + " s"
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     settings = policy.review
     findings: list[Finding] = []
     reviewers: dict[str, _Reviewer] = {}
     # The last saved decision on each candidate id, and the log it is in.
     latest: dict[str, tuple[decisions_mod.LoggedDecision, str]] = {}
     total = 0
-    for log in decisions_mod.read_all(context.evalmix_dir):
+    for log in inputs.reviews:
         shown = display_path(log.path, evalset.rootdir)
         findings.extend(
             Finding(

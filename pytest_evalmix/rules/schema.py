@@ -9,9 +9,9 @@ from __future__ import annotations
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.model.findings import ordered
 from pytest_evalmix.model.policy import Policy
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     findings = ordered(evalset.findings)
     return CheckResult(findings=findings, data={"records": len(evalset)})

@@ -1,0 +1,61 @@
+"""What the checks judge besides the set itself, read once per process.
+
+A check is a pure function of loaded data (see `pytest_evalmix.rules`). Whatever else it judges
+on is read here: the set's results file, the synthesis ledger, the review decision logs. Each
+file is parsed once and served again while it is unchanged (`cache`), so the two checks that
+judge outcomes share one parse of a million-line results file, and an xdist controller or a
+second front end in the same process pays nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_evalmix.load import cache, decisions, ledger
+from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.load.outcomes import ResultsFile, read_results
+
+RESULTS = "results"
+LEDGER = "ledger"
+REVIEWS = "reviews"
+
+# The check that owns a results file's findings (its bad lines, its unknown ids).
+RESULTS_CHECK = "pass-rates"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A set's inputs other than its records, as plain data.
+
+    ``results`` is None when the manifest names no results file (or it was not asked for);
+    ``ledger`` maps the sha256 of each normalised text the synthesizer handed out to its first
+    entry; ``reviews`` holds every reviewer's decision log, in file-name order.
+    """
+
+    results: ResultsFile | None = None
+    ledger: Mapping[str, ledger.Entry] = field(default_factory=dict)
+    reviews: Sequence[decisions.Log] = ()
+
+
+def load(evalset: EvalSet, evalmix_dir: Path, needs: Collection[str]) -> Inputs:
+    """The inputs named in ``needs`` (`RESULTS`, `LEDGER`, `REVIEWS`); the rest stay empty."""
+    results = None
+    if RESULTS in needs and evalset.results_path is not None and evalset.results is not None:
+        results = read_results(evalset.results_path, evalset.results, RESULTS_CHECK)
+    return Inputs(
+        results=results,
+        ledger=read_ledger(evalmix_dir / ledger.LEDGER_NAME) if LEDGER in needs else {},
+        reviews=read_reviews(evalmix_dir) if REVIEWS in needs else (),
+    )
+
+
+def read_ledger(path: Path) -> Mapping[str, ledger.Entry]:
+    """The ledger's index, parsed once while the file is unchanged (it only grows)."""
+    return cache.cached("ledger", path, ledger.read)
+
+
+def read_reviews(evalmix_dir: Path) -> list[decisions.Log]:
+    """Every reviewer's log, each parsed once while unchanged, in file-name order."""
+    return [cache.cached("review", path, decisions.read) for path in decisions.logs(evalmix_dir)]
