@@ -1,9 +1,12 @@
 """Load benchmark for pytest-evalmix: how much slower and fatter than parsing the JSONL ourselves.
 
-A healthy eval set of N examples is generated, then two child processes are timed on it: a bare
-``orjson`` read of every line (the floor: nothing can load the data faster) and
-``pytest --evalmix`` (the candidate). Both pay interpreter start-up, so the ratio between them is
-the price of the plugin itself. See benchmarks/README.md for the goals.
+A healthy eval set of N examples is generated, with a results file of N lines as an eval run
+writes it, then child processes are timed on it: a bare ``orjson`` read of every line of both
+(the floor: nothing can load the data faster), ``pytest --evalmix`` without xdist, and
+``pytest --evalmix -n 2`` (the candidates). All pay interpreter start-up, so the ratio between
+them is the price of the plugin itself. Last, ``pytest --co`` over 300 plain tests, with the
+plugin installed but not enabled, against the same run with ``-p no:evalmix``. See
+benchmarks/README.md for the goals.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from typing import Any
 import orjson
 
 RATIO_GOAL = 2.5
+XDIST_RATIO_GOAL = 3.0
 RSS_GOAL_MB = 300.0
+# Installed but not enabled: collecting plain tests costs at most this much more CPU.
+IDLE_GOAL = 1.05
+PLAIN_FILES = 10
+PLAIN_TESTS_PER_FILE = 30
+IDLE_RUNS = 7
 CHUNK_BYTES = 4 * 1024 * 1024
 TAIL_LINES = 5
 TAIL_BYTES = 64 * 1024
@@ -31,7 +40,7 @@ TAIL_BYTES = 64 * 1024
 # what any loader must at least do, so it is the fairest floor.
 FLOOR_CODE = """\
 import glob, sys, orjson
-for p in sorted(glob.glob(sys.argv[1] + "/data/*.jsonl")):
+for p in sorted(glob.glob(sys.argv[1] + "/data/*.jsonl")) + glob.glob(sys.argv[1] + "/*.jsonl"):
     with open(p, "rb") as f:
         for line in f:
             if line.strip():
@@ -40,6 +49,10 @@ for p in sorted(glob.glob(sys.argv[1] + "/data/*.jsonl")):
 
 PYPROJECT = "[tool.pytest.ini_options]\n"
 MANIFEST = "evalmix: 1\nname: bench\ndata:\n  - data/*.jsonl\n"
+RESULTS_NAME = "results.jsonl"
+# One result in ten fails, with a named mode; the same modes in every origin, so the set stays
+# healthy: pass rates agree and no failure mode is one-sided.
+FAILURE_MODES = ("wrong-queue", "wrong-priority", "refused")
 
 # Fragments are combined by index arithmetic rather than a RNG: the output is reproducible and
 # generation stays cheap enough that a million records take seconds, not minutes.
@@ -137,6 +150,25 @@ def lines(origin: str, count: int, n_production: int) -> Iterator[bytes]:
         yield orjson.dumps(record(origin, i, n_production))
 
 
+def result_lines(counts: dict[str, int]) -> Iterator[bytes]:
+    """One result per example, origin by origin as the data was written (the loader reads the
+    files in name order, so the results are not in the set's row order, as after a real run
+    over a list of files)."""
+    for origin, count in counts.items():
+        for i in range(1, count + 1):
+            failed = i % 10 == 7
+            yield orjson.dumps(
+                {
+                    "id": f"{ID_PREFIX[origin]}-{i:07d}",
+                    "passed": not failed,
+                    "failure_mode": FAILURE_MODES[(i // 10) % len(FAILURE_MODES)]
+                    if failed
+                    else None,
+                    "score": 0.0 if failed else 1.0,
+                }
+            )
+
+
 def write_jsonl(path: Path, records: Iterator[bytes]) -> int:
     """Writes in large chunks, since per-line writes would make generation the slow part.
 
@@ -157,10 +189,11 @@ def write_jsonl(path: Path, records: Iterator[bytes]) -> int:
     return written
 
 
-def generate(root: Path, n: int) -> int:
+def generate(root: Path, n: int, results: bool) -> int:
     """Lays out a complete pytest rootdir so the candidate run needs nothing from the caller."""
     (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    (root / "bench.evalmix.yaml").write_text(MANIFEST, encoding="utf-8")
+    manifest = MANIFEST + (f"results: {RESULTS_NAME}\n" if results else "")
+    (root / "bench.evalmix.yaml").write_text(manifest, encoding="utf-8")
     data = root / "data"
     data.mkdir(exist_ok=True)
     n_production = n // 2
@@ -173,7 +206,19 @@ def generate(root: Path, n: int) -> int:
     total = 0
     for origin, count in counts.items():
         total += write_jsonl(data / f"{origin}.jsonl", lines(origin, count, n_production))
+    if results:
+        total += write_jsonl(root / RESULTS_NAME, result_lines(counts))
     return total
+
+
+def generate_plain(root: Path) -> None:
+    """A project of plain tests and no eval set, for the installed-but-not-enabled figure."""
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    for f in range(PLAIN_FILES):
+        body = "".join(
+            f"def test_{t}():\n    assert {t} + 1 > {t}\n\n\n" for t in range(PLAIN_TESTS_PER_FILE)
+        )
+        (root / f"test_plain_{f}.py").write_text(body, encoding="utf-8")
 
 
 def tail_of(path: Path) -> list[str]:
@@ -204,9 +249,15 @@ def run_floor(python: str, root: Path) -> ChildRun:
     return ChildRun(seconds, proc.returncode, None, tail)
 
 
-def run_candidate(python: str, root: Path, log: Path) -> ChildRun:
-    """Reaps the child with wait4 so the peak RSS is pytest's own, not this script's."""
-    cmd = [python, "-m", "pytest", "--evalmix", "-p", "no:cacheprovider", "-q", str(root)]
+def run_candidate(python: str, root: Path, log: Path, workers: int) -> ChildRun:
+    """Reaps the child with wait4 so the peak RSS is pytest's own, not this script's.
+
+    The peak is the highest of any one process of the run: Linux reports a reaped child's own
+    peak or that of its largest reaped descendant (the xdist workers, the loader's helpers),
+    whichever is higher.
+    """
+    xdist = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
+    cmd = [python, "-m", "pytest", "--evalmix", "-p", "no:cacheprovider", *xdist, "-q", str(root)]
     # Output goes to a file, not a pipe: nothing has to drain it while we block in wait4.
     with log.open("wb") as out:
         start = time.perf_counter()
@@ -218,27 +269,79 @@ def run_candidate(python: str, root: Path, log: Path) -> ChildRun:
     return ChildRun(seconds, exit_code, maxrss_mb(usage.ru_maxrss), tail_of(log))
 
 
+def run_collect_only(python: str, root: Path, enabled: bool) -> tuple[float, int]:
+    """CPU seconds (user + system) of ``pytest --co`` over the plain tests, and the exit code.
+
+    CPU, not wall time: on a shared machine it is the steadier measure of work done.
+    """
+    plugin = [] if enabled else ["-p", "no:evalmix"]
+    cmd = [python, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *plugin, str(root)]
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    exit_code = os.waitstatus_to_exitcode(status)
+    proc.returncode = exit_code
+    return usage.ru_utime + usage.ru_stime, exit_code
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def report(n: int, data_bytes: int, floor: float, candidate: float, rss_mb: float) -> None:
-    ratio = candidate / floor
+@dataclass
+class Figures:
+    """The best time and the worst peak RSS of one candidate across the runs."""
+
+    label: str
+    workers: int
+    seconds: float
+    rss_mb: float
+
+
+def ratio_goal(workers: int) -> float:
+    return XDIST_RATIO_GOAL if workers else RATIO_GOAL
+
+
+def report(
+    n: int,
+    data_bytes: int,
+    results: bool,
+    floor: float,
+    candidates: list[Figures],
+    idle: tuple[float, float] | None,
+) -> None:
     rows = [
         ("N", f"{n:,}", ""),
-        ("data MB", f"{data_bytes / 1e6:.1f}", ""),
+        ("data MB", f"{data_bytes / 1e6:.1f}", "records" + (" and results" if results else "")),
         ("floor s", f"{floor:.2f}", ""),
-        ("evalmix s", f"{candidate:.2f}", ""),
-        ("ratio", f"{ratio:.2f}", f"<= {RATIO_GOAL}"),
-        ("peak RSS MB", f"{rss_mb:.1f}", f"<= {RSS_GOAL_MB:.0f}"),
     ]
+    for cand in candidates:
+        rows += [
+            (f"{cand.label} s", f"{cand.seconds:.2f}", ""),
+            (
+                f"{cand.label} ratio",
+                f"{cand.seconds / floor:.2f}",
+                f"<= {ratio_goal(cand.workers)}",
+            ),
+            (f"{cand.label} RSS MB", f"{cand.rss_mb:.1f}", f"<= {RSS_GOAL_MB:.0f}, any process"),
+        ]
+    if idle is not None:
+        enabled, disabled = idle
+        rows += [
+            ("--co CPU s", f"{enabled:.3f}", "installed, not enabled"),
+            ("no:evalmix s", f"{disabled:.3f}", "-p no:evalmix"),
+            ("idle ratio", f"{enabled / disabled:.3f}", f"<= {IDLE_GOAL}"),
+        ]
+    width = max(len(name) for name, _, _ in rows)
     print()
-    print(f"{'figure':<12} {'value':>12}  goal")
+    print(f"{'figure':<{width}} {'value':>12}  goal")
     for name, value, goal in rows:
-        print(f"{name:<12} {value:>12}  {goal}".rstrip())
+        print(f"{name:<{width}} {value:>12}  {goal}".rstrip())
     print()
-    print(f"ratio {verdict(ratio <= RATIO_GOAL)}")
-    print(f"peak RSS {verdict(rss_mb <= RSS_GOAL_MB)}")
+    for cand in candidates:
+        print(f"{cand.label} ratio {verdict(cand.seconds / floor <= ratio_goal(cand.workers))}")
+        print(f"{cand.label} peak RSS {verdict(cand.rss_mb <= RSS_GOAL_MB)}")
+    if idle is not None:
+        print(f"installed but not enabled {verdict(idle[0] / idle[1] <= IDLE_GOAL)}")
 
 
 def example_count(text: str) -> int:
@@ -255,6 +358,16 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def worker_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of worker counts") from None
+    if not counts or any(count < 0 for count in counts):
+        raise argparse.ArgumentTypeError("worker counts are 0 (no xdist) or more")
+    return counts
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -264,10 +377,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--keep", type=Path, metavar="DIR", help="write the set to DIR (new or empty) and keep it"
     )
     parser.add_argument(
-        "--python", default=sys.executable, help="interpreter for both children (default: this)"
+        "--python", default=sys.executable, help="interpreter for all children (default: this)"
     )
     parser.add_argument(
         "--repeat", type=at_least_one, default=3, help="runs of each child; best time is kept"
+    )
+    parser.add_argument(
+        "--workers",
+        type=worker_counts,
+        default=[0, 2],
+        metavar="LIST",
+        help="xdist worker counts to run, 0 for no xdist (default 0,2)",
+    )
+    parser.add_argument(
+        "--no-results", action="store_true", help="write no results file (the records alone)"
+    )
+    parser.add_argument(
+        "--no-idle", action="store_true", help="skip the installed-but-not-enabled figure"
     )
     args = parser.parse_args(argv)
     keep: Path | None = args.keep
@@ -278,18 +404,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def bench(root: Path, n: int, python: str, repeat: int) -> int:
+def idle_cost(python: str) -> tuple[float, float] | None:
+    """Least CPU of ``pytest --co`` with the plugin installed but not enabled, and with
+    ``-p no:evalmix``, alternating so that both see the same load; None if a run failed."""
+    best = {True: float("inf"), False: float("inf")}
+    with tempfile.TemporaryDirectory(prefix="evalmix-bench-plain-") as tmp:
+        root = Path(tmp)
+        generate_plain(root)
+        for _ in range(IDLE_RUNS):
+            for enabled in (True, False):
+                cpu, exit_code = run_collect_only(python, root, enabled)
+                if exit_code != 0:
+                    print(f"pytest --co exited with {exit_code}", file=sys.stderr)
+                    return None
+                best[enabled] = min(best[enabled], cpu)
+    return best[True], best[False]
+
+
+def bench(root: Path, args: argparse.Namespace) -> int:
+    n, python, repeat = args.n, args.python, args.repeat
+    results = not args.no_results
     start = time.perf_counter()
-    data_bytes = generate(root, n)
+    data_bytes = generate(root, n, results)
     print(
-        f"wrote {n:,} examples, {data_bytes:,} bytes ({data_bytes / 1e6:.1f} MB) to {root} "
-        f"in {time.perf_counter() - start:.1f} s",
+        f"wrote {n:,} examples{' and their results' if results else ''}, {data_bytes:,} bytes "
+        f"({data_bytes / 1e6:.1f} MB) to {root} in {time.perf_counter() - start:.1f} s",
         flush=True,
     )
 
     floors: list[float] = []
-    candidates: list[float] = []
-    peaks: list[float] = []
+    times: dict[int, list[float]] = {workers: [] for workers in args.workers}
+    peaks: dict[int, list[float]] = {workers: [] for workers in args.workers}
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
         log = Path(logdir) / "pytest.log"
         for attempt in range(1, repeat + 1):
@@ -298,28 +443,39 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
                 print(f"floor run failed with exit code {floor.exit_code}:", file=sys.stderr)
                 print("\n".join(floor.tail), file=sys.stderr)
                 return 2
-            cand = run_candidate(python, root, log)
-            rss = "n/a" if cand.rss_mb is None else f"{cand.rss_mb:.1f} MB"
-            print(
-                f"run {attempt}/{repeat}: floor {floor.seconds:.2f} s, "
-                f"evalmix {cand.seconds:.2f} s, peak RSS {rss}, exit {cand.exit_code}",
-                flush=True,  # keeps progress ahead of any error text on stderr
-            )
-            if cand.exit_code != 0:
-                # The set is healthy by construction, so this is a plugin bug: repeating it
-                # would only hide the message further up.
-                print(f"pytest exited with {cand.exit_code}; last lines:", file=sys.stderr)
-                print("\n".join(cand.tail), file=sys.stderr)
-                return 1
             floors.append(floor.seconds)
-            candidates.append(cand.seconds)
-            if cand.rss_mb is not None:
-                peaks.append(cand.rss_mb)
+            for workers in args.workers:
+                cand = run_candidate(python, root, log, workers)
+                rss = "n/a" if cand.rss_mb is None else f"{cand.rss_mb:.1f} MB"
+                print(
+                    f"run {attempt}/{repeat}: floor {floor.seconds:.2f} s, "
+                    f"{label(workers)} {cand.seconds:.2f} s, peak RSS {rss}, "
+                    f"exit {cand.exit_code}",
+                    flush=True,  # keeps progress ahead of any error text on stderr
+                )
+                if cand.exit_code != 0:
+                    # The set is healthy by construction, so this is a plugin bug: repeating it
+                    # would only hide the message further up.
+                    print(f"pytest exited with {cand.exit_code}; last lines:", file=sys.stderr)
+                    print("\n".join(cand.tail), file=sys.stderr)
+                    return 1
+                times[workers].append(cand.seconds)
+                if cand.rss_mb is not None:
+                    peaks[workers].append(cand.rss_mb)
+    idle = None if args.no_idle else idle_cost(python)
 
     # Best time filters out noise from other processes; worst RSS, because memory is not noisy
     # in that way and a goal should hold on every run.
-    report(n, data_bytes, min(floors), min(candidates), max(peaks, default=float("nan")))
+    figures = [
+        Figures(label(w), w, min(times[w]), max(peaks[w], default=float("nan")))
+        for w in args.workers
+    ]
+    report(n, data_bytes, results, min(floors), figures, idle)
     return 0
+
+
+def label(workers: int) -> str:
+    return f"-n {workers}" if workers else "evalmix"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -327,9 +483,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep: Path | None = args.keep
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        return bench(keep.resolve(), args.n, args.python, args.repeat)
+        return bench(keep.resolve(), args)
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-") as tmp:
-        return bench(Path(tmp), args.n, args.python, args.repeat)
+        return bench(Path(tmp), args)
 
 
 if __name__ == "__main__":

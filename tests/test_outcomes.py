@@ -314,18 +314,15 @@ def test_fisher_is_exact_on_a_big_table() -> None:
 
 def test_outcome_file_reads_back_as_results(tmp_path: Path) -> None:
     """What the plugin writes is a valid SPEC §6 results file."""
-    from pytest_evalmix.load.outcomes import Outcome, read_results, write_results
+    from pytest_evalmix.load.outcomes import FAILED, PASSED, Outcome, read_results, write_results
 
     path = tmp_path / "r" / "x.jsonl"
     written = [Outcome("a", True), Outcome("b", False, "wrong-queue"), Outcome("c", False)]
     assert write_results(path, written) == 3
-    results = read_results(path, "r/x.jsonl", "pass-rates")
-    assert results.found and results.findings == []
-    assert [(o.id, o.passed, o.failure_mode, o.line) for o in results.outcomes()] == [
-        ("a", True, None, 1),
-        ("b", False, "wrong-queue", 2),
-        ("c", False, None, 3),
-    ]
+    results = read_results(path, "r/x.jsonl", "pass-rates", ["c", "b", "a"])
+    assert results.found and results.findings == [] and results.unknown == []
+    assert list(results.codes) == [FAILED, FAILED + results.modes.index("wrong-queue"), PASSED]
+    assert results.modes[0] is None  # "c" failed with no mode named
 
 
 def test_evals_alone_under_evalmix(project: pytest.Pytester, write_set: WriteSet) -> None:

@@ -43,7 +43,12 @@ def load(evalset: EvalSet, evalmix_dir: Path, needs: Collection[str]) -> Inputs:
     """The inputs named in ``needs`` (`RESULTS`, `LEDGER`, `REVIEWS`); the rest stay empty."""
     results = None
     if RESULTS in needs and evalset.results_path is not None and evalset.results is not None:
-        results = read_results(evalset.results_path, evalset.results, RESULTS_CHECK)
+        shown = evalset.results
+
+        def read(path: Path) -> ResultsFile:
+            return read_results(path, shown, RESULTS_CHECK, evalset.ids)
+
+        results = cache.cached("results", evalset.results_path, read, owner=evalset)
     return Inputs(
         results=results,
         ledger=read_ledger(evalmix_dir / ledger.LEDGER_NAME) if LEDGER in needs else {},

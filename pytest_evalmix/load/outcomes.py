@@ -15,7 +15,7 @@ import json
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache as cache_fn
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
 
-from pytest_evalmix.load import cache, fastload
+from pytest_evalmix.load import fastload
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.readers import parse_json_line
@@ -96,35 +96,42 @@ def merge_session(
     }
 
 
-# Outcome codes, one per results-file line or per row of a set: a million outcomes are a few MB
-# of codes instead of a million objects. A failure's code is FAILED plus its failure mode's
-# index in a vocabulary whose entry 0 is None (a failure nobody named).
+# Outcome codes, one per row of a set: a million outcomes are a few MB of codes instead of a
+# million objects. A failure's code is FAILED plus its failure mode's index in a vocabulary
+# whose entry 0 is None (a failure nobody named).
 NONE = 0
 PASSED = 1
 FAILED = 2
 
 
-@dataclass
 class ResultsFile:
-    """A results file as read: one entry per usable line, in file order, one per id.
+    """A results file as read for one set: its outcomes by row of the set, and its problems.
 
-    Columns, not objects: the ids, each one's line, and its outcome code (`PASSED`, or `FAILED`
-    plus an index into ``modes``). Bad lines are ``findings``; ``found`` is False for a file
-    that does not exist. Readers of other harnesses' formats fill one through `add`.
+    The file is joined to the set while it is read, through a table keyed by the set's own id
+    strings and valued with small outcome codes (which Python shares): so a million results
+    cost that table while reading and a code per row after, never an object or a string per
+    result. ``codes[row]`` is `NONE` (no result), `PASSED`, or `FAILED` plus an index into
+    ``modes``. ``unknown`` holds the results for ids the set does not have, ``repeated`` the
+    second results for an id (neither is counted), ``findings`` the lines that could not be
+    read. ``found`` is False for a file that does not exist.
+
+    A reader fills one with `add`, then calls `done`; the JSONL reader is `read_results`, and
+    readers of other harnesses' formats fill one the same way.
     """
 
-    shown: str
-    check: str
-    found: bool = True
-    ids: list[str] = field(default_factory=list)
-    lines: array[int] = field(default_factory=lambda: array("I"))
-    codes: array[int] = field(default_factory=lambda: array("I"))
-    modes: list[str | None] = field(default_factory=lambda: [None])
-    findings: list[Finding] = field(default_factory=list)
-    _mode_codes: dict[str | None, int] = field(default_factory=lambda: {None: 0}, repr=False)
-
-    def __len__(self) -> int:
-        return len(self.ids)
+    def __init__(self, shown: str, check: str, ids: Iterable[str]) -> None:
+        self.shown = shown
+        self.check = check
+        self.found = True
+        self.codes: array[int] = array("I")
+        self.count = 0
+        self.modes: list[str | None] = [None]
+        self.unknown: list[tuple[str, int]] = []
+        self.repeated: list[tuple[str, int]] = []
+        self.findings: list[Finding] = []
+        self._mode_codes: dict[str | None, int] = {None: 0}
+        self._slots: dict[str, int] | None = dict.fromkeys(ids, NONE)
+        self._unknown_ids: set[str] = set()
 
     def code(self, passed: bool, failure_mode: str | None) -> int:
         """The outcome code of one result; a passed result's failure mode means nothing."""
@@ -137,52 +144,73 @@ class ResultsFile:
         return FAILED + mode
 
     def add(self, rid: str, passed: bool, failure_mode: str | None, line: int) -> None:
-        """One result, in file order. The caller has made sure ``rid`` is new (see `seen`)."""
-        self.ids.append(rid)
-        self.lines.append(line)
-        self.codes.append(self.code(passed, failure_mode))
+        """One result, in file order: the first result for an id is the one that counts."""
+        slots = self._slots
+        assert slots is not None, "add after done"
+        slot = slots.get(rid)
+        if slot is None:
+            if rid in self._unknown_ids:
+                self.repeated.append((rid, line))
+            else:
+                self._unknown_ids.add(rid)
+                self.unknown.append((rid, line))
+        elif slot != NONE:
+            self.repeated.append((rid, line))
+        else:
+            slots[rid] = self.code(passed, failure_mode)
+
+    def done(self, first_lines: Mapping[str, int] | None = None) -> ResultsFile:
+        """Lay the codes out by row and let the table go. ``first_lines`` gives, for each id
+        in `repeated`, the line of its first result, for the finding that points there."""
+        if self._slots is not None:
+            self.codes = array("I", self._slots.values())
+            self.count = len(self.codes) - self.codes.count(NONE)
+            self._slots = None
+        for rid, line in self.repeated:
+            first = (first_lines or {}).get(rid)
+            self.findings.append(
+                self.finding(
+                    line,
+                    rid,
+                    "a second result for this id"
+                    + (f" (the first is at line {first})" if first else "")
+                    + "; this one was not used",
+                    "keep one result per example: write a fresh file for each eval run",
+                )
+            )
+        self.repeated = []
+        return self
 
     def finding(self, line: int, rid: str | None, message: str, fix: str) -> Finding:
         return Finding(self.shown, line, rid, message, fix, self.check)
 
-    def outcomes(self) -> Iterator[Outcome]:
-        """The results as `Outcome` objects, built on demand (a few, or for a test)."""
-        for index, rid in enumerate(self.ids):
-            code = self.codes[index]
-            yield Outcome(
-                id=rid,
-                passed=code == PASSED,
-                failure_mode=None if code == PASSED else self.modes[code - FAILED],
-                path=self.shown,
-                line=self.lines[index],
-                source="file",
-            )
-
-    def for_check(self, check: str) -> ResultsFile:
-        """The same results, its findings named for ``check`` (the parse is shared)."""
+    def findings_for(self, check: str) -> list[Finding]:
+        """The file's own findings, named for ``check`` (the parse is shared)."""
         if check == self.check:
-            return self
-        return replace(self, check=check, findings=[replace(f, check=check) for f in self.findings])
+            return list(self.findings)
+        return [replace(finding, check=check) for finding in self.findings]
 
 
 def read_results(
-    path: Path, shown: str, check: str, *, fmt: str = "evalmix", threshold: float = 1.0
+    path: Path,
+    shown: str,
+    check: str,
+    ids: Sequence[str],
+    *,
+    fmt: str = "evalmix",
+    threshold: float = 1.0,
 ) -> ResultsFile:
-    """The one entry point for a set's results file, whatever wrote it: parsed once per process
-    (see `cache`), then shared by every check that judges outcomes.
+    """The one entry point for a set's results file, whatever wrote it, read for the set
+    whose ids are ``ids``. `pytest_evalmix.load.inputs` calls it once per process and file.
 
     A bad line is a finding at its line and costs that line only. A missing file is not an
     error (``found`` is False, and the caller says so): a file written by the previous run does
     not exist yet on a fresh checkout. ``fmt`` and ``threshold`` are the manifest's
-    ``results: {format:, threshold:}``; other harnesses' readers fill a `ResultsFile` too.
+    ``results: {format:, threshold:}``; another harness's reader fills a `ResultsFile` too.
     """
     if fmt != "evalmix":
         raise ValueError(f"unknown results format {fmt!r}")
-
-    def parse(at: Path) -> ResultsFile:
-        return _read_jsonl(at, shown, check)
-
-    return cache.cached(f"results:{fmt}:{threshold}", path, parse).for_check(check)
+    return _read_jsonl(path, ResultsFile(shown, check, ids))
 
 
 @cache_fn
@@ -191,25 +219,23 @@ def _validator() -> SchemaValidator:
     return fastload.dict_validator(Result.__pydantic_core_schema__)
 
 
-def _read_jsonl(path: Path, shown: str, check: str) -> ResultsFile:
+def _read_jsonl(path: Path, results: ResultsFile) -> ResultsFile:
     """The fast path: each line's bytes validated straight to a dict by `Result`'s schema.
 
     Only a line that fails pays for the slow path, which says what is wrong in the words the
-    model would use (`_explain`).
+    model would use (`_explain`). The loop inlines `ResultsFile.add` for the common case.
     """
-    results = ResultsFile(shown, check)
     try:
         handle = path.open("rb")
     except FileNotFoundError:
         results.found = False
-        return results
+        return results.done()
     except OSError as exc:
         results.findings.append(_unreadable(results, exc))
-        return results
+        return results.done()
     validate = _validator().validate_json
-    seen: set[str] = set()
-    repeated: list[tuple[int, str]] = []
-    add_id, add_line, add_code = results.ids.append, results.lines.append, results.codes.append
+    slots = results._slots
+    assert slots is not None
     mode_codes = results._mode_codes
     with handle:
         try:
@@ -221,39 +247,44 @@ def _read_jsonl(path: Path, shown: str, check: str) -> ResultsFile:
                         results.findings.append(_explain(raw, line, results))
                     continue
                 rid = record["id"]
-                if rid in seen:
-                    repeated.append((line, rid))
-                    continue
-                seen.add(rid)
-                add_id(rid)
-                add_line(line)
-                if record["passed"]:
-                    add_code(PASSED)
+                if slots.get(rid) != NONE:  # an unknown id, or a second result
+                    results.add(rid, record["passed"], record.get("failure_mode"), line)
+                elif record["passed"]:
+                    slots[rid] = PASSED
                 else:
                     mode = mode_codes.get(record.get("failure_mode"))
-                    add_code(
+                    slots[rid] = (
                         FAILED + mode
                         if mode is not None
                         else results.code(False, record.get("failure_mode"))
                     )
         except OSError as exc:
             results.findings.append(_unreadable(results, exc))
-    if repeated:
-        first = {rid: 0 for _, rid in repeated}
-        for index, rid in enumerate(results.ids):
-            if rid in first:
-                first[rid] = results.lines[index]
-        results.findings.extend(
-            results.finding(
-                line,
-                rid,
-                f"a second result for this id (the first is at line {first[rid]}); this one "
-                "was not used",
-                "keep one result per example: write a fresh file for each eval run",
-            )
-            for line, rid in repeated
-        )
-    return results
+    first_lines = _first_lines(path, {rid for rid, _ in results.repeated})
+    return results.done(first_lines)
+
+
+def _first_lines(path: Path, wanted: set[str]) -> dict[str, int]:
+    """The line of the first result for each id in ``wanted``: a second look at the file, paid
+    only when some id has two results."""
+    first: dict[str, int] = {}
+    if not wanted:
+        return first
+    validate = _validator().validate_json
+    try:
+        with path.open("rb") as handle:
+            for line, raw in enumerate(handle, 1):
+                try:
+                    rid = validate(raw)["id"]
+                except ValidationError:
+                    continue
+                if rid in wanted and rid not in first:
+                    first[rid] = line
+                    if len(first) == len(wanted):
+                        break
+    except OSError:
+        pass
+    return first
 
 
 def _explain(raw: bytes, line: int, results: ResultsFile) -> Finding:
@@ -333,65 +364,41 @@ class Gathered:
         )
 
 
-def join(evalset: EvalSet, results: ResultsFile) -> Gathered:
-    """A results file's outcomes laid on the rows of a set.
-
-    Results for ids the set does not have are findings, never counted: a renamed or deleted
-    example must not keep voting in the pass rates. A harness usually writes its results in
-    the set's order, so each id is first compared with the row after the last match, and the
-    id index is built only when that guess fails.
-    """
-    ids = evalset.ids
-    total = len(ids)
-    gathered = Gathered(
-        array("I", bytes(4 * total)),
-        modes=results.modes,
-        findings=list(results.findings),
-        results_file=results.shown,
-        results_found=results.found,
-    )
-    if results.ids == ids:  # the whole set, in its order: nothing to look up
-        gathered.codes = array("I", results.codes)
-        gathered.count = gathered.from_file = total
-        return gathered
-    codes, result_codes = gathered.codes, results.codes
-    index: dict[str, int] | None = None
-    guess = 0
-    for at, rid in enumerate(results.ids):
-        row = guess
-        if row >= total or ids[row] != rid:
-            if index is None:
-                index = {known: row for row, known in enumerate(ids)}
-            found = index.get(rid)
-            if found is None:
-                outcome = Outcome(rid, False, path=results.shown, line=results.lines[at])
-                gathered.findings.append(_unknown(outcome, evalset, results.check, "result"))
-                continue
-            row = found
-        codes[row] = result_codes[at]
-        gathered.count += 1
-        guess = row + 1
-    gathered.from_file = gathered.count
-    return gathered
-
-
 def gather(
     evalset: EvalSet,
     session: Mapping[str, Outcome],
     check: str,
     results: ResultsFile | None = None,
 ) -> Gathered:
-    """The set's outcomes: its results file (as read by `read_results`), overridden id by id
-    by this session's tests. An unknown id in either is a finding of ``check``."""
-    if results is not None:
-        gathered = join(evalset, results.for_check(check))
-    else:
+    """The set's outcomes: its results file (as read by `read_results` for this set),
+    overridden id by id by this session's tests.
+
+    Results and test outcomes for ids the set does not have are findings of ``check``, never
+    counted: a renamed or deleted example must not keep voting in the pass rates.
+    """
+    if results is None:
         gathered = Gathered(array("I", bytes(4 * len(evalset))), results_file=evalset.results)
+    else:
+        gathered = Gathered(
+            # The file's codes are shared by every check; a session's outcomes change a copy.
+            array("I", results.codes) if session else results.codes,
+            modes=list(results.modes),
+            count=results.count,
+            findings=results.findings_for(check),
+            from_file=results.count,
+            results_file=results.shown,
+            results_found=results.found,
+        )
+        if not results.found:
+            gathered.codes = array("I", bytes(4 * len(evalset)))
+        gathered.findings.extend(
+            _unknown(Outcome(rid, False, path=results.shown, line=line), evalset, check, "result")
+            for rid, line in results.unknown
+        )
     if not session:
         return gathered
     index = {rid: row for row, rid in enumerate(evalset.ids)}
     vocabulary = {mode: code for code, mode in enumerate(gathered.modes)}
-    gathered.modes = list(gathered.modes)
     for rid in sorted(session):
         outcome = session[rid]
         row = index.get(rid)
