@@ -1,0 +1,166 @@
+"""load/inputs and the results reader: every input read once per process, and the rules pure.
+
+`rules.run` is how every front end runs a check; these call it (and the loaders) directly on
+real files, without a pytest run.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from evalsets import RESULTS, context, make_set
+
+from conftest import record
+from pytest_evalmix import rules
+from pytest_evalmix.load import decisions, inputs, ledger
+from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.load.outcomes import FAILED, NONE, PASSED, read_results
+
+
+def forty(root: Path) -> EvalSet:
+    records = [record(f"prod-{i}") for i in range(20)]
+    records += [record(f"syn-{i}", "synthetic") for i in range(20)]
+    policy = {"mix": {"targets": {"production": 0.5, "synthetic": 0.5}}}
+    return make_set(root, records, policy=policy, results=True)
+
+
+def write_results(root: Path, rows: list[object]) -> Path:
+    path = root / RESULTS
+    path.parent.mkdir(exist_ok=True)
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def passing(prefix: str, count: int) -> list[object]:
+    return [{"id": f"{prefix}-{i}", "passed": True} for i in range(count)]
+
+
+def test_the_results_file_is_parsed_once_for_every_check(tmp_path: Path) -> None:
+    evalset = forty(tmp_path)
+    write_results(tmp_path, passing("prod", 20) + passing("syn", 20))
+    first = inputs.load(evalset, tmp_path / ".evalmix", {inputs.RESULTS}).results
+    again = inputs.load(evalset, tmp_path / ".evalmix", {inputs.RESULTS}).results
+    assert first is not None and again is first
+    for name in ("pass-rates", "failure-modes"):
+        assert rules.run(name, evalset, context(tmp_path)).status == "passed"
+    assert inputs.load(evalset, tmp_path / ".evalmix", {inputs.RESULTS}).results is first
+    # A changed file is read again.
+    write_results(tmp_path, passing("prod", 20) + passing("syn", 19) + ["[]"])
+    changed = inputs.load(evalset, tmp_path / ".evalmix", {inputs.RESULTS}).results
+    assert changed is not first and changed is not None and changed.count == 39
+    result = rules.run("pass-rates", evalset, context(tmp_path))
+    assert [(f.path, f.line, f.message) for f in result.findings] == [
+        (RESULTS, 40, "record is not an object (got a list)")
+    ]
+
+
+def test_a_parse_is_served_only_to_the_set_it_was_made_for(tmp_path: Path) -> None:
+    evalset = forty(tmp_path)
+    write_results(tmp_path, passing("prod", 20))
+    mine = inputs.load(evalset, tmp_path / ".evalmix", {inputs.RESULTS}).results
+    other = forty(tmp_path)  # the same manifest, loaded again: another set object
+    theirs = inputs.load(other, tmp_path / ".evalmix", {inputs.RESULTS}).results
+    assert theirs is not mine and theirs is not None and theirs.count == 20
+
+
+def test_bad_lines_cost_their_line_and_say_why(tmp_path: Path) -> None:
+    path = write_results(
+        tmp_path,
+        [
+            {"id": "a", "passed": True},
+            {"id": "b", "passed": False, "failure_mode": "wrong-queue", "score": 0.5},
+            "",
+            {"id": "a", "passed": False},
+            {"id": "c", "passed": "yes"},
+            {"id": "d", "passed": True, "sorce": 1},
+            '{"id": "e", "passed": tru',
+            {"id": "f", "passed": True, "score": float("inf")},
+            {"id": "zz", "passed": True},
+            {"id": "zz", "passed": True},
+        ],
+    )
+    results = read_results(path, RESULTS, "pass-rates", ["a", "b", "c", "d"])
+    assert results.found
+    assert list(results.codes) == [PASSED, FAILED + results.modes.index("wrong-queue"), NONE, NONE]
+    assert results.count == 2
+    assert results.unknown == [("zz", 9)]
+    assert [(f.line, f.id, f.message) for f in results.findings] == [
+        (5, "c", "passed: input should be a valid boolean"),
+        (6, "d", "unknown key 'sorce' (did you mean 'score'?)"),
+        (7, "e", "malformed JSON at column 23: Expecting value"),
+        (8, "f", "score: input should be a finite number"),
+        (4, "a", "a second result for this id (the first is at line 1); this one was not used"),
+        (10, "zz", "a second result for this id (the first is at line 9); this one was not used"),
+    ]
+    assert results.findings[0].fix.startswith("write each result as one JSON object a line")
+
+
+def test_non_utf8_bytes_and_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"id": "a", "passed": true}\n{"id": "b\xff", "passed": true}\n')
+    results = read_results(path, "r.jsonl", "pass-rates", ["a"])
+    assert [(f.line, f.message) for f in results.findings] == [
+        (2, "non-UTF-8 bytes at byte 10 of the line")
+    ]
+    missing = read_results(tmp_path / "nope.jsonl", "nope.jsonl", "pass-rates", ["a"])
+    assert not missing.found and missing.findings == [] and list(missing.codes) == [NONE]
+
+
+def test_the_ledger_and_review_logs_are_read_once_while_unchanged(tmp_path: Path) -> None:
+    evalmix_dir = tmp_path / ".evalmix"
+    ledger_path = evalmix_dir / ledger.LEDGER_NAME
+    ledger.append(ledger_path, ["a text"], "claude-opus-4-7", context(tmp_path).today)
+    first = inputs.read_ledger(ledger_path)
+    assert inputs.read_ledger(ledger_path) is first and len(first) == 1
+    ledger.append(ledger_path, ["another text"], "claude-opus-4-7", context(tmp_path).today)
+    assert len(inputs.read_ledger(ledger_path)) == 2
+
+    log = decisions.log_path(evalmix_dir, "dana")
+    entry = {"id": "c-1", "decision": "accepted", "by": "dana", "at": "2026-11-25T10:00:00Z"}
+    decisions.append(log, entry)
+    logs = inputs.read_reviews(evalmix_dir)
+    assert [len(found.decisions) for found in logs] == [1]
+    assert inputs.read_reviews(evalmix_dir)[0] is logs[0]
+    decisions.append(log, {**entry, "id": "c-2"})
+    assert [len(found.decisions) for found in inputs.read_reviews(evalmix_dir)] == [2]
+
+
+# Calls that touch the file system; a rule gets its data from `load`, so it makes none.
+FILE_CALLS = {
+    "open",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "glob",
+    "rglob",
+    "iterdir",
+    "exists",
+    "is_file",
+    "is_dir",
+    "stat",
+    "scandir",
+    "listdir",
+    "walk",
+}
+
+
+def test_no_rule_reads_a_file() -> None:
+    rules_dir = Path(rules.__file__).parent
+    offenders = []
+    for module in sorted(rules_dir.glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in FILE_CALLS:
+                    offenders.append(f"{module.name}:{node.lineno}: {name}()")
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [alias.name for alias in node.names]
+                if "os" in names or "io" in names or node.__dict__.get("module") in {"os", "io"}:
+                    offenders.append(f"{module.name}:{node.lineno}: imports os/io")
+    assert offenders == []
