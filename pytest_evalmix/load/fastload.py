@@ -118,10 +118,10 @@ def gold_validator() -> SchemaValidator:
     )
 
 
-def dict_validator(model_schema: Any) -> SchemaValidator:
-    """A validator of JSON bytes, from a model's core schema, that yields plain dicts: the
+def dict_validator(schema: Any) -> SchemaValidator:
+    """A validator of JSON bytes that yields plain dicts, from `typed_dict_schema`: the
     model's rules and errors, without a model object per line."""
-    return _build(_as_typed_dict(model_schema))
+    return _build(schema)
 
 
 def _build(schema: dict[str, Any]) -> SchemaValidator:
@@ -242,6 +242,98 @@ def scan(
     return piece
 
 
+@dataclass
+class ResultsPiece:
+    """The results of one byte range of a results file, as a child hands them back.
+
+    ``codes[i]`` is 1 (passed) or 2 plus an index into ``modes`` (failed), for ``ids[i]`` at
+    line ``lines[i]`` of the range; ``failed`` holds the lines that did not validate, and
+    ``unique`` says whether no id came twice in the range.
+    """
+
+    ids: list[str]
+    codes: array[int]
+    lines: array[int]
+    modes: list[str | None]
+    failed: list[tuple[int, bytes]]
+    unique: bool
+    newlines: int
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        joined = _SEPARATOR.join(self.ids)
+        if joined.count(_SEPARATOR) == max(len(self.ids) - 1, 0):
+            state["ids"] = (len(self.ids), joined)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        ids = state["ids"]
+        if isinstance(ids, tuple):
+            count, joined = ids
+            state["ids"] = joined.split(_SEPARATOR) if count else []
+        self.__dict__.update(state)
+
+
+def scan_results(path: str, start: int, end: int, validate: SchemaValidator) -> ResultsPiece:
+    """Validate the results-file lines that start in ``[start, end)``. Runs in a child."""
+    validate_json = validate.validate_json
+    ids: list[str] = []
+    codes, lines = array("I"), array("I")
+    modes: dict[str | None, int] = {None: 0}
+    failed: list[tuple[int, bytes]] = []
+    line = 0
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        position = start
+        for raw in handle:
+            if position >= end:
+                break
+            position += len(raw)
+            line += 1
+            try:
+                record = validate_json(raw)
+            except ValidationError:
+                if raw.strip():
+                    failed.append((line, raw))
+                continue
+            ids.append(record["id"])
+            lines.append(line)
+            if record["passed"]:
+                codes.append(1)
+            else:
+                codes.append(2 + modes.setdefault(record.get("failure_mode"), len(modes)))
+    unique = len(set(ids)) == len(ids)
+    return ResultsPiece(ids, codes, lines, list(modes), failed, unique, line)
+
+
+def split_results(path: Path, size: int, schema: Any) -> tuple[int, Any]:
+    """Hand the tail of a big results file to a child: ``(where this process stops, the
+    child)``, or ``(size, None)`` when the file is small or there is one core.
+
+    This process reads up to the cut itself meanwhile, and also builds the table the results
+    are joined through, so the child takes a little more than half.
+    """
+    if size < _parallel_bytes() or (os.cpu_count() or 1) < 2:
+        return size, None
+    cut = _aligned(path, [size * 9 // 20])[0]
+    if cut >= size:
+        return size, None
+    return cut, _spawn({"schema": schema, "results": [str(path), cut, size]})
+
+
+def results_tail(child: Any, path: Path, cut: int, size: int, schema: Any) -> ResultsPiece:
+    """The child's piece, or the same scanned here if the child failed."""
+    piece = _collect(child)
+    if isinstance(piece, ResultsPiece):
+        return piece
+    return scan_results(str(path), cut, size, _build(schema))
+
+
+def typed_dict_schema(model_schema: Any) -> Any:
+    """A model's core schema as the equivalent typed-dict schema (plain data, sent to a child)."""
+    return _as_typed_dict(model_schema)
+
+
 def _aligned(path: Path, offsets: list[int]) -> list[int]:
     """Move each offset forward to the start of the next line."""
     bounds: list[int] = []
@@ -317,14 +409,18 @@ def _start(paths: list[Path], job: list[Segment]) -> subprocess.Popen[bytes] | N
     derived_spec = derived()
     assert derived_spec is not None
     schema, origins, sources = derived_spec
-    spec = json.dumps(
+    return _spawn(
         {
             "schema": schema,
             "origins": origins,
             "sources": sources,
             "spans": [[str(paths[i]), a, b] for i, a, b in job],
         }
-    ).encode()
+    )
+
+
+def _spawn(spec: dict[str, Any]) -> subprocess.Popen[bytes] | None:
+    """A child interpreter running `_child` on ``spec``, or None if none could start."""
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "pytest_evalmix.load.fastload"],
@@ -335,23 +431,30 @@ def _start(paths: list[Path], job: list[Segment]) -> subprocess.Popen[bytes] | N
     except OSError:
         return None
     assert child.stdin is not None
-    child.stdin.write(spec)
+    child.stdin.write(json.dumps(spec).encode())
     child.stdin.close()
     return child
+
+
+def _collect(child: subprocess.Popen[bytes] | None) -> Any:
+    """What a child pickled, or None if it failed (the caller then does the work itself)."""
+    if child is None:
+        return None
+    assert child.stdout is not None
+    try:
+        value = pickle.load(child.stdout)
+    except Exception:
+        value = None
+        child.kill()
+    return value if child.wait() == 0 else None
 
 
 def _finish(
     child: subprocess.Popen[bytes] | None, paths: list[Path], job: list[Segment]
 ) -> list[Piece]:
-    if child is not None:
-        assert child.stdout is not None
-        try:
-            pieces = pickle.load(child.stdout)
-        except Exception:
-            pieces = None
-            child.kill()
-        if child.wait() == 0 and isinstance(pieces, list) and len(pieces) == len(job):
-            return pieces
+    pieces = _collect(child)
+    if isinstance(pieces, list) and len(pieces) == len(job):
+        return pieces
     return [scan(str(paths[i]), a, b) for i, a, b in job]
 
 
@@ -359,9 +462,13 @@ def _child() -> None:
     """Scan the spans named on stdin and pickle the pieces to stdout (our own parent reads)."""
     spec = json.loads(sys.stdin.buffer.read())
     validate = _build(spec["schema"])
-    vocab = spec["origins"], spec["sources"]
-    pieces = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
-    pickle.dump(pieces, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    if spec.get("results"):
+        path, start, end = spec["results"]
+        value: Any = scan_results(path, start, end, validate)
+    else:
+        vocab = spec["origins"], spec["sources"]
+        value = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
+    pickle.dump(value, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     sys.stdout.buffer.flush()
 
 

@@ -12,14 +12,15 @@ This module is core: plain data in, plain data out, no pytest.
 from __future__ import annotations
 
 import json
+import os
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache as cache_fn
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
@@ -145,6 +146,10 @@ class ResultsFile:
 
     def add(self, rid: str, passed: bool, failure_mode: str | None, line: int) -> None:
         """One result, in file order: the first result for an id is the one that counts."""
+        self.place(rid, self.code(passed, failure_mode), line)
+
+    def place(self, rid: str, code: int, line: int) -> None:
+        """`add`, with the outcome already a code of this file."""
         slots = self._slots
         assert slots is not None, "add after done"
         slot = slots.get(rid)
@@ -157,7 +162,7 @@ class ResultsFile:
         elif slot != NONE:
             self.repeated.append((rid, line))
         else:
-            slots[rid] = self.code(passed, failure_mode)
+            slots[rid] = code
 
     def done(self, first_lines: Mapping[str, int] | None = None) -> ResultsFile:
         """Lay the codes out by row and let the table go. ``first_lines`` gives, for each id
@@ -214,9 +219,15 @@ def read_results(
 
 
 @cache_fn
+def _schema() -> Any:
+    """`Result`'s own core schema, as a typed dict: plain data, so a child can build it too."""
+    return fastload.typed_dict_schema(Result.__pydantic_core_schema__)
+
+
+@cache_fn
 def _validator() -> SchemaValidator:
-    """`Result`'s own schema, as a validator of JSON bytes that yields a plain dict."""
-    return fastload.dict_validator(Result.__pydantic_core_schema__)
+    """A validator of JSON bytes that yields a plain dict, by `Result`'s own rules."""
+    return fastload.dict_validator(_schema())
 
 
 def _read_jsonl(path: Path, results: ResultsFile) -> ResultsFile:
@@ -234,34 +245,73 @@ def _read_jsonl(path: Path, results: ResultsFile) -> ResultsFile:
         results.findings.append(_unreadable(results, exc))
         return results.done()
     validate = _validator().validate_json
-    slots = results._slots
-    assert slots is not None
-    mode_codes = results._mode_codes
     with handle:
         try:
-            for line, raw in enumerate(handle, 1):
-                try:
-                    record = validate(raw)
-                except ValidationError:
-                    if raw.strip():
-                        results.findings.append(_explain(raw, line, results))
-                    continue
-                rid = record["id"]
-                if slots.get(rid) != NONE:  # an unknown id, or a second result
-                    results.add(rid, record["passed"], record.get("failure_mode"), line)
-                elif record["passed"]:
-                    slots[rid] = PASSED
-                else:
-                    mode = mode_codes.get(record.get("failure_mode"))
-                    slots[rid] = (
-                        FAILED + mode
-                        if mode is not None
-                        else results.code(False, record.get("failure_mode"))
-                    )
+            size = os.fstat(handle.fileno()).st_size
+            # A big file's tail is read by a child meanwhile (see `fastload.split_results`).
+            cut, child = fastload.split_results(path, size, _schema())
+            lines = _take_lines(handle, cut, results, validate)
+            if child is not None:
+                tail = fastload.results_tail(child, path, cut, size, _schema())
+                _take_piece(tail, lines, results)
         except OSError as exc:
             results.findings.append(_unreadable(results, exc))
     first_lines = _first_lines(path, {rid for rid, _ in results.repeated})
     return results.done(first_lines)
+
+
+def _take_lines(
+    handle: BinaryIO, end: int, results: ResultsFile, validate: Callable[[bytes], Any]
+) -> int:
+    """Take the lines that start before byte ``end``; returns how many there were.
+
+    The loop inlines `ResultsFile.add` for a new id of the set, the case of nearly every line.
+    """
+    slots = results._slots
+    assert slots is not None
+    mode_codes = results._mode_codes
+    position = line = 0
+    for raw in handle:
+        if position >= end:
+            break
+        position += len(raw)
+        line += 1
+        try:
+            record = validate(raw)
+        except ValidationError:
+            if raw.strip():
+                results.findings.append(_explain(raw, line, results))
+            continue
+        rid = record["id"]
+        if slots.get(rid) != NONE:  # an unknown id, or a second result
+            results.add(rid, record["passed"], record.get("failure_mode"), line)
+        elif record["passed"]:
+            slots[rid] = PASSED
+        else:
+            mode = mode_codes.get(record.get("failure_mode"))
+            slots[rid] = (
+                FAILED + mode
+                if mode is not None
+                else results.code(False, record.get("failure_mode"))
+            )
+    return line
+
+
+def _take_piece(piece: fastload.ResultsPiece, before: int, results: ResultsFile) -> None:
+    """Take a child's results, which follow ``before`` lines: in bulk when every id is a new
+    row of the set and none repeats, else one by one, in file order, like `_take_lines`."""
+    slots = results._slots
+    assert slots is not None
+    # The child's failure modes, numbered its own way, as this file's codes.
+    table = [NONE, PASSED] + [results.code(False, mode) for mode in piece.modes]
+    codes = list(map(table.__getitem__, piece.codes))
+    if piece.unique and list(map(slots.get, piece.ids)).count(NONE) == len(piece.ids):
+        slots.update(zip(piece.ids, codes, strict=True))
+    else:
+        for rid, code, line in zip(piece.ids, codes, piece.lines, strict=True):
+            results.place(rid, code, before + line)
+    for line, raw in piece.failed:
+        results.findings.append(_explain(raw, before + line, results))
 
 
 def _first_lines(path: Path, wanted: set[str]) -> dict[str, int]:

@@ -10,11 +10,12 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
 from evalsets import RESULTS, context, make_set
 
 from conftest import record
 from pytest_evalmix import rules
-from pytest_evalmix.load import decisions, inputs, ledger
+from pytest_evalmix.load import decisions, fastload, inputs, ledger
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.outcomes import FAILED, NONE, PASSED, read_results
 
@@ -164,3 +165,34 @@ def test_no_rule_reads_a_file() -> None:
                 if "os" in names or "io" in names or node.__dict__.get("module") in {"os", "io"}:
                     offenders.append(f"{module.name}:{node.lineno}: imports os/io")
     assert offenders == []
+
+
+def test_a_big_file_read_in_two_processes_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `fastload.PARALLEL_ENV` bytes a child reads the file's tail: the outcomes and every
+    finding (bad lines, unknown ids, an id repeated across the cut) are the same as read here."""
+    ids = [f"ex-{i}" for i in range(400)]
+    rows: list[object] = []
+    for i in range(400):
+        rows.append({"id": f"ex-{i}", "passed": i % 7 != 0, "failure_mode": f"mode-{i % 3}"})
+        if i in (50, 350):
+            rows += ["{not json", {"id": f"ghost-{i}", "passed": True}, {"id": "ex-3", "passed": 1}]
+        if i == 390:
+            rows.append({"id": "ex-10", "passed": True})  # repeats line 11, across the cut
+    path = write_results(tmp_path, rows)
+
+    def read() -> tuple[list[str | int | None], object, list[tuple[str, int]], list[object]]:
+        results = read_results(path, RESULTS, "pass-rates", ids)
+        failed = [(results.modes[c - FAILED] if c >= FAILED else c) for c in results.codes]
+        return failed, results.modes, results.unknown, sorted(results.findings, key=str)
+
+    monkeypatch.setenv(fastload.PARALLEL_ENV, str(10**9))
+    alone = read()
+    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
+    assert fastload._parallel_bytes() == 1
+    shared = read()
+    assert shared[0] == alone[0] and shared[2] == alone[2] and shared[3] == alone[3]
+    assert alone[2] == [("ghost-50", 53), ("ghost-350", 356)]
+    assert len(alone[3]) == 5  # two malformed lines, two bad 'passed', one repeat
+    assert any("the first is at line 11" in str(f) for f in alone[3])
