@@ -120,7 +120,7 @@ class ResultsFile:
     readers of other harnesses' formats fill one the same way.
     """
 
-    def __init__(self, shown: str, check: str, ids: Iterable[str]) -> None:
+    def __init__(self, shown: str, check: str, ids: Sequence[str]) -> None:
         self.shown = shown
         self.check = check
         self.found = True
@@ -133,6 +133,8 @@ class ResultsFile:
         self._mode_codes: dict[str | None, int] = {None: 0}
         self._slots: dict[str, int] | None = dict.fromkeys(ids, NONE)
         self._unknown_ids: set[str] = set()
+        if len(self._slots) != len(ids):  # the loader never lets an id repeat
+            raise ValueError("the set's ids must be unique: codes are laid out by row")
 
     def code(self, passed: bool, failure_mode: str | None) -> int:
         """The outcome code of one result; a passed result's failure mode means nothing."""
@@ -395,10 +397,6 @@ class Gathered:
     def __len__(self) -> int:
         """The number of rows with an outcome."""
         return self.count
-
-    def failure_mode(self, row: int) -> str | None:
-        """The failure mode of a failed row (None if nobody named one)."""
-        return self.modes[self.codes[row] - FAILED]
 
     def describe_sources(self) -> str:
         """Where the outcomes came from, for a skip reason that tells the user what to do."""
