@@ -172,7 +172,7 @@ def test_warning_as_error_fails(
     clean(result)
     result.stdout.fnmatch_lines(
         [
-            "*_ support.evalmix.yaml::provisional _*",
+            "*_ support.evalmix.yaml: provisional _*",
             f"data/support.jsonl:1: {WARNING}",
             "*provisional *FAILED (1 finding)",
         ]

@@ -43,7 +43,7 @@ def review_failures(result: pytest.RunResult) -> list[str]:
     """The finding lines of the failed review item."""
     out = result.stdout.str()
     assert "Traceback" not in out and "INTERNALERROR" not in out
-    section = out.split("support.evalmix.yaml::review _", 1)[1]
+    section = out.split("support.evalmix.yaml: review _", 1)[1]
     return [
         line
         for line in section.splitlines()[1:]

@@ -109,10 +109,10 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        # The domain is the check's name alone: pytest -v prints the node id with the domain's
-        # dots turned into ``::``, so a domain holding the manifest's file name would print
-        # ``support::evalmix::yaml::schema``, which does not select the item when pasted back.
-        return self.path, 0, self.name
+        # The domain heads the failure section. It must not end the node id: pytest -v prints
+        # a node id that ends with the domain with the domain's dots turned into ``::``, which
+        # made ``support::evalmix::yaml::schema``, an id that selects nothing when pasted back.
+        return self.path, 0, f"{self.evalset.manifest}: {self.name}"
 
     def payload(self) -> Payload:
         result = self.result or CheckResult(skipped="did not run")
