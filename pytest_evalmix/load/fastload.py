@@ -244,11 +244,12 @@ def scan(
 
 @dataclass
 class ResultsPiece:
-    """The results of one byte range of a results file, as a child hands them back.
+    """Some results of a results file, as a child hands them back, a few at a time.
 
     ``codes[i]`` is 1 (passed) or 2 plus an index into ``modes`` (failed), for ``ids[i]`` at
-    line ``lines[i]`` of the range; ``failed`` holds the lines that did not validate, and
-    ``unique`` says whether no id came twice in the range.
+    line ``lines[i]`` of the piece; ``failed`` holds the lines that did not validate;
+    ``unique`` says whether no id came twice in the piece. The piece covers ``newlines`` lines
+    and ends at byte ``end`` of the file.
     """
 
     ids: list[str]
@@ -258,6 +259,7 @@ class ResultsPiece:
     failed: list[tuple[int, bytes]]
     unique: bool
     newlines: int
+    end: int
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -274,36 +276,48 @@ class ResultsPiece:
         self.__dict__.update(state)
 
 
-def scan_results(path: str, start: int, end: int, validate: SchemaValidator) -> ResultsPiece:
-    """Validate the results-file lines that start in ``[start, end)``. Runs in a child."""
+# Results go back in pieces of this many lines, so the receiving process holds one piece's ids
+# at a time, not half a file's.
+RESULTS_PIECE_LINES = 50_000
+
+
+def scan_results(
+    path: str, start: int, end: int, validate: SchemaValidator, piece_lines: int = 0
+) -> Iterator[ResultsPiece]:
+    """Validate the results-file lines that start in ``[start, end)``, a piece at a time."""
+    piece_lines = piece_lines or RESULTS_PIECE_LINES
     validate_json = validate.validate_json
-    ids: list[str] = []
-    codes, lines = array("I"), array("I")
-    modes: dict[str | None, int] = {None: 0}
-    failed: list[tuple[int, bytes]] = []
-    line = 0
     with open(path, "rb") as handle:
         handle.seek(start)
         position = start
-        for raw in handle:
-            if position >= end:
-                break
-            position += len(raw)
-            line += 1
-            try:
-                record = validate_json(raw)
-            except ValidationError:
-                if raw.strip():
-                    failed.append((line, raw))
-                continue
-            ids.append(record["id"])
-            lines.append(line)
-            if record["passed"]:
-                codes.append(1)
+        lines_iter = iter(handle)
+        while position < end:
+            ids: list[str] = []
+            codes, lines = array("I"), array("I")
+            modes: dict[str | None, int] = {None: 0}
+            failed: list[tuple[int, bytes]] = []
+            line = 0
+            for raw in lines_iter:
+                position += len(raw)
+                line += 1
+                try:
+                    record = validate_json(raw)
+                except ValidationError:
+                    if raw.strip():
+                        failed.append((line, raw))
+                else:
+                    ids.append(record["id"])
+                    lines.append(line)
+                    if record["passed"]:
+                        codes.append(1)
+                    else:
+                        codes.append(2 + modes.setdefault(record.get("failure_mode"), len(modes)))
+                if position >= end or line == piece_lines:
+                    break
             else:
-                codes.append(2 + modes.setdefault(record.get("failure_mode"), len(modes)))
-    unique = len(set(ids)) == len(ids)
-    return ResultsPiece(ids, codes, lines, list(modes), failed, unique, line)
+                position = end  # the file ended (or shrank) before ``end``
+            unique = len(set(ids)) == len(ids)
+            yield ResultsPiece(ids, codes, lines, list(modes), failed, unique, line, position)
 
 
 def split_results(path: Path, size: int, schema: Any) -> tuple[int, Any]:
@@ -318,15 +332,32 @@ def split_results(path: Path, size: int, schema: Any) -> tuple[int, Any]:
     cut = _aligned(path, [size * 9 // 20])[0]
     if cut >= size:
         return size, None
-    return cut, _spawn({"schema": schema, "results": [str(path), cut, size]})
+    spec = {"schema": schema, "results": [str(path), cut, size], "lines": RESULTS_PIECE_LINES}
+    return cut, _spawn(spec)
 
 
-def results_tail(child: Any, path: Path, cut: int, size: int, schema: Any) -> ResultsPiece:
-    """The child's piece, or the same scanned here if the child failed."""
-    piece = _collect(child)
-    if isinstance(piece, ResultsPiece):
-        return piece
-    return scan_results(str(path), cut, size, _build(schema))
+def results_tail(
+    child: subprocess.Popen[bytes] | None, path: Path, cut: int, size: int, schema: Any
+) -> Iterator[ResultsPiece]:
+    """The child's pieces as they come; whatever it did not deliver is scanned here."""
+    done = cut
+    if child is not None:
+        assert child.stdout is not None
+        try:
+            while done < size:
+                piece = pickle.load(child.stdout)
+                if not isinstance(piece, ResultsPiece):
+                    break
+                done = piece.end
+                yield piece
+        except Exception:
+            pass
+        finally:
+            if done < size:
+                child.kill()
+            child.wait()
+    if done < size:
+        yield from scan_results(str(path), done, size, _build(schema))
 
 
 def typed_dict_schema(model_schema: Any) -> Any:
@@ -464,11 +495,12 @@ def _child() -> None:
     validate = _build(spec["schema"])
     if spec.get("results"):
         path, start, end = spec["results"]
-        value: Any = scan_results(path, start, end, validate)
+        for piece in scan_results(path, start, end, validate, spec["lines"]):
+            pickle.dump(piece, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     else:
         vocab = spec["origins"], spec["sources"]
-        value = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
-    pickle.dump(value, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pieces = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
+        pickle.dump(pieces, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     sys.stdout.buffer.flush()
 
 

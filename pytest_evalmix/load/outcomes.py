@@ -254,8 +254,9 @@ def _read_jsonl(path: Path, results: ResultsFile) -> ResultsFile:
             cut, child = fastload.split_results(path, size, _schema())
             lines = _take_lines(handle, cut, results, validate)
             if child is not None:
-                tail = fastload.results_tail(child, path, cut, size, _schema())
-                _take_piece(tail, lines, results)
+                for piece in fastload.results_tail(child, path, cut, size, _schema()):
+                    _take_piece(piece, lines, results)
+                    lines += piece.newlines
         except OSError as exc:
             results.findings.append(_unreadable(results, exc))
     first_lines = _first_lines(path, {rid for rid, _ in results.repeated})
