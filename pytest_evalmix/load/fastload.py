@@ -329,7 +329,10 @@ def split_results(path: Path, size: int, schema: Any) -> tuple[int, Any]:
     """
     if size < _parallel_bytes() or (os.cpu_count() or 1) < 2:
         return size, None
-    cut = _aligned(path, [size * 9 // 20])[0]
+    try:
+        cut = _aligned(path, [size * 9 // 20])[0]
+    except OSError:
+        return size, None
     if cut >= size:
         return size, None
     spec = {"schema": schema, "results": [str(path), cut, size], "lines": RESULTS_PIECE_LINES}

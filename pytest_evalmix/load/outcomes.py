@@ -217,7 +217,7 @@ def read_results(
     """
     if fmt != "evalmix":
         raise ValueError(f"unknown results format {fmt!r}")
-    return _read_jsonl(path, ResultsFile(shown, check, ids))
+    return _read_jsonl(path, shown, check, ids)
 
 
 @cache_fn
@@ -232,7 +232,7 @@ def _validator() -> SchemaValidator:
     return fastload.dict_validator(_schema())
 
 
-def _read_jsonl(path: Path, results: ResultsFile) -> ResultsFile:
+def _read_jsonl(path: Path, shown: str, check: str, ids: Sequence[str]) -> ResultsFile:
     """The fast path: each line's bytes validated straight to a dict by `Result`'s schema.
 
     Only a line that fails pays for the slow path, which says what is wrong in the words the
@@ -240,23 +240,25 @@ def _read_jsonl(path: Path, results: ResultsFile) -> ResultsFile:
     """
     try:
         handle = path.open("rb")
-    except FileNotFoundError:
-        results.found = False
-        return results.done()
     except OSError as exc:
-        results.findings.append(_unreadable(results, exc))
+        results = ResultsFile(shown, check, ids)
+        if isinstance(exc, FileNotFoundError):
+            results.found = False
+        else:
+            results.findings.append(_unreadable(results, exc))
         return results.done()
     validate = _validator().validate_json
     with handle:
+        size = os.fstat(handle.fileno()).st_size
+        # A big file's tail is read by a child meanwhile (see `fastload.split_results`),
+        # started before the join table is built so that it starts up meanwhile too.
+        cut, child = fastload.split_results(path, size, _schema())
+        results = ResultsFile(shown, check, ids)
         try:
-            size = os.fstat(handle.fileno()).st_size
-            # A big file's tail is read by a child meanwhile (see `fastload.split_results`).
-            cut, child = fastload.split_results(path, size, _schema())
             lines = _take_lines(handle, cut, results, validate)
-            if child is not None:
-                for piece in fastload.results_tail(child, path, cut, size, _schema()):
-                    _take_piece(piece, lines, results)
-                    lines += piece.newlines
+            for piece in fastload.results_tail(child, path, cut, size, _schema()):
+                _take_piece(piece, lines, results)
+                lines += piece.newlines
         except OSError as exc:
             results.findings.append(_unreadable(results, exc))
     first_lines = _first_lines(path, {rid for rid, _ in results.repeated})
