@@ -113,6 +113,9 @@ class ChildRun:
     exit_code: int
     rss_mb: float | None
     tail: list[str]
+    # User + system CPU of the child and its reaped descendants: on a machine shared with other
+    # work, wall times stretch with the load, CPU much less.
+    cpu: float = float("nan")
 
 
 def ticket_text(i: int) -> str:
@@ -236,17 +239,17 @@ def maxrss_mb(ru_maxrss: int) -> float:
     return ru_maxrss * scale / 1e6
 
 
-def run_floor(python: str, root: Path) -> ChildRun:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [python, "-c", FLOOR_CODE, str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    tail = proc.stderr.decode("utf-8", errors="replace").splitlines()[-TAIL_LINES:]
-    return ChildRun(seconds, proc.returncode, None, tail)
+def run_floor(python: str, root: Path, log: Path) -> ChildRun:
+    with log.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [python, "-c", FLOOR_CODE, str(root)], stdout=subprocess.DEVNULL, stderr=err
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    exit_code = os.waitstatus_to_exitcode(status)
+    proc.returncode = exit_code
+    return ChildRun(seconds, exit_code, None, tail_of(log), usage.ru_utime + usage.ru_stime)
 
 
 def run_candidate(python: str, root: Path, log: Path, workers: int) -> ChildRun:
@@ -266,7 +269,8 @@ def run_candidate(python: str, root: Path, log: Path, workers: int) -> ChildRun:
         seconds = time.perf_counter() - start
     exit_code = os.waitstatus_to_exitcode(status)
     proc.returncode = exit_code  # already reaped; stops Popen from waiting on a stale pid
-    return ChildRun(seconds, exit_code, maxrss_mb(usage.ru_maxrss), tail_of(log))
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(seconds, exit_code, maxrss_mb(usage.ru_maxrss), tail_of(log), cpu)
 
 
 def run_collect_only(python: str, root: Path, enabled: bool) -> tuple[float, int]:
@@ -295,6 +299,7 @@ class Figures:
     workers: int
     seconds: float
     rss_mb: float
+    cpu: float
 
 
 def ratio_goal(workers: int) -> float:
@@ -306,6 +311,7 @@ def report(
     data_bytes: int,
     results: bool,
     floor: float,
+    floor_cpu: float,
     candidates: list[Figures],
     idle: tuple[float, float] | None,
 ) -> None:
@@ -313,6 +319,7 @@ def report(
         ("N", f"{n:,}", ""),
         ("data MB", f"{data_bytes / 1e6:.1f}", "records" + (" and results" if results else "")),
         ("floor s", f"{floor:.2f}", ""),
+        ("floor CPU s", f"{floor_cpu:.2f}", ""),
     ]
     for cand in candidates:
         rows += [
@@ -323,6 +330,8 @@ def report(
                 f"<= {ratio_goal(cand.workers)}",
             ),
             (f"{cand.label} RSS MB", f"{cand.rss_mb:.1f}", f"<= {RSS_GOAL_MB:.0f}, any process"),
+            (f"{cand.label} CPU s", f"{cand.cpu:.2f}", "all its processes"),
+            (f"{cand.label} CPU ratio", f"{cand.cpu / floor_cpu:.2f}", "for a loaded machine"),
         ]
     if idle is not None:
         enabled, disabled = idle
@@ -433,17 +442,20 @@ def bench(root: Path, args: argparse.Namespace) -> int:
     )
 
     floors: list[float] = []
+    floor_cpus: list[float] = []
+    cpus: dict[int, list[float]] = {workers: [] for workers in args.workers}
     times: dict[int, list[float]] = {workers: [] for workers in args.workers}
     peaks: dict[int, list[float]] = {workers: [] for workers in args.workers}
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
         log = Path(logdir) / "pytest.log"
         for attempt in range(1, repeat + 1):
-            floor = run_floor(python, root)
+            floor = run_floor(python, root, log)
             if floor.exit_code != 0:
                 print(f"floor run failed with exit code {floor.exit_code}:", file=sys.stderr)
                 print("\n".join(floor.tail), file=sys.stderr)
                 return 2
             floors.append(floor.seconds)
+            floor_cpus.append(floor.cpu)
             for workers in args.workers:
                 cand = run_candidate(python, root, log, workers)
                 rss = "n/a" if cand.rss_mb is None else f"{cand.rss_mb:.1f} MB"
@@ -460,6 +472,7 @@ def bench(root: Path, args: argparse.Namespace) -> int:
                     print("\n".join(cand.tail), file=sys.stderr)
                     return 1
                 times[workers].append(cand.seconds)
+                cpus[workers].append(cand.cpu)
                 if cand.rss_mb is not None:
                     peaks[workers].append(cand.rss_mb)
     idle = None if args.no_idle else idle_cost(python)
@@ -467,10 +480,10 @@ def bench(root: Path, args: argparse.Namespace) -> int:
     # Best time filters out noise from other processes; worst RSS, because memory is not noisy
     # in that way and a goal should hold on every run.
     figures = [
-        Figures(label(w), w, min(times[w]), max(peaks[w], default=float("nan")))
+        Figures(label(w), w, min(times[w]), max(peaks[w], default=float("nan")), min(cpus[w]))
         for w in args.workers
     ]
-    report(n, data_bytes, results, min(floors), figures, idle)
+    report(n, data_bytes, results, min(floors), min(floor_cpus), figures, idle)
     return 0
 
 
