@@ -130,27 +130,14 @@ def _build(schema: dict[str, Any]) -> SchemaValidator:
     return SchemaValidator(schema, CoreConfig(cache_strings=False))
 
 
-@dataclass
-class Piece:
-    """The columns of one byte range of one file; rows and lines are relative to the range."""
+class _PickledIds:
+    """A child pickles its pieces for the parent, which waits for them. Half a million ids as
+    one joined string pickle and load several times faster than as a list, provided no id
+    contains the separator (then they go as a list)."""
 
-    origins: Column[str]
-    sources: Column[str]
-    ids: list[str] = field(default_factory=list)
-    lines: array[int] = field(default_factory=lambda: array("I"))
-    # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
-    generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
-    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
-    # Rows that need the whole record (non-human labels), as validated dicts by row.
-    whole: dict[int, dict[str, Any]] = field(default_factory=dict)
-    # Lines that failed validation, left for the loader's ordinary path to explain.
-    failed: list[tuple[int, bytes]] = field(default_factory=list)
-    newlines: int = 0
+    ids: list[str]
 
     def __getstate__(self) -> dict[str, Any]:
-        # A child pickles its pieces for the parent, which waits for them. Half a million ids
-        # as one joined string pickle and load several times faster than as a list, provided
-        # no id contains the separator (then they go as a list).
         state = dict(self.__dict__)
         joined = _SEPARATOR.join(self.ids)
         if joined.count(_SEPARATOR) == max(len(self.ids) - 1, 0):
@@ -166,6 +153,24 @@ class Piece:
 
 
 _SEPARATOR = "\x1e"  # ASCII record separator: never in a sane id, and checked for anyway
+
+
+@dataclass
+class Piece(_PickledIds):
+    """The columns of one byte range of one file; rows and lines are relative to the range."""
+
+    origins: Column[str]
+    sources: Column[str]
+    ids: list[str] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("I"))
+    # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
+    generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Rows that need the whole record (non-human labels), as validated dicts by row.
+    whole: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Lines that failed validation, left for the loader's ordinary path to explain.
+    failed: list[tuple[int, bytes]] = field(default_factory=list)
+    newlines: int = 0
 
 
 def scan(
@@ -243,7 +248,7 @@ def scan(
 
 
 @dataclass
-class ResultsPiece:
+class ResultsPiece(_PickledIds):
     """Some results of a results file, as a child hands them back, a few at a time.
 
     ``codes[i]`` is 1 (passed) or 2 plus an index into ``modes`` (failed), for ``ids[i]`` at
@@ -260,20 +265,6 @@ class ResultsPiece:
     unique: bool
     newlines: int
     end: int
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        joined = _SEPARATOR.join(self.ids)
-        if joined.count(_SEPARATOR) == max(len(self.ids) - 1, 0):
-            state["ids"] = (len(self.ids), joined)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        ids = state["ids"]
-        if isinstance(ids, tuple):
-            count, joined = ids
-            state["ids"] = joined.split(_SEPARATOR) if count else []
-        self.__dict__.update(state)
 
 
 # Results go back in pieces of this many lines, so the receiving process holds one piece's ids
