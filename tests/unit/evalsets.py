@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from conftest import record
 from pytest_evalmix.load.decisions import BadLine, Log, LoggedDecision
 from pytest_evalmix.load.evalset import EvalSet, load
 from pytest_evalmix.load.outcomes import ResultsFile
@@ -44,6 +45,15 @@ def make_set(
     # JSON is YAML: no YAML writer needed.
     (root / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     return load(root / MANIFEST, root, {})
+
+
+def forty(root: Path) -> EvalSet:
+    """20 production and 20 synthetic examples (no adversarial, and no mix target for it),
+    whose manifest names a results file: enough outcomes per subset to be judged."""
+    records = [record(f"prod-{i}") for i in range(20)]
+    records += [record(f"syn-{i}", "synthetic") for i in range(20)]
+    policy = {"mix": {"targets": {"production": 0.5, "synthetic": 0.5}}}
+    return make_set(root, records, policy=policy, results=True)
 
 
 def context(root: Path, **extra: Any) -> Context:

@@ -11,20 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
-from evalsets import RESULTS, context, make_set
+from evalsets import RESULTS, context, forty
 
-from conftest import record
 from pytest_evalmix import rules
 from pytest_evalmix.load import decisions, fastload, inputs, ledger
-from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.outcomes import FAILED, NONE, PASSED, read_results
-
-
-def forty(root: Path) -> EvalSet:
-    records = [record(f"prod-{i}") for i in range(20)]
-    records += [record(f"syn-{i}", "synthetic") for i in range(20)]
-    policy = {"mix": {"targets": {"production": 0.5, "synthetic": 0.5}}}
-    return make_set(root, records, policy=policy, results=True)
 
 
 def write_results(root: Path, rows: list[object]) -> Path:

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalsets import DATA, context, make_set, outcomes, results_for
+from evalsets import DATA, context, forty, outcomes, results_for
 
-from conftest import record
-from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.inputs import Inputs
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.rules import failure_modes
-
-
-def forty(root: Path) -> EvalSet:
-    records = [record(f"prod-{i}") for i in range(20)]
-    records += [record(f"syn-{i}", "synthetic") for i in range(20)]
-    policy = {"mix": {"targets": {"production": 0.5, "synthetic": 0.5}}}
-    return make_set(root, records, policy=policy, results=True)
 
 
 def test_a_mode_on_both_sides_passes(tmp_path: Path) -> None:

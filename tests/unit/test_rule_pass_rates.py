@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalsets import MANIFEST, RESULTS, context, make_set, outcomes, results_for
+from evalsets import MANIFEST, RESULTS, context, forty, outcomes, results_for
 
-from conftest import record
-from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.inputs import Inputs
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.rules import pass_rates
-
-
-def forty(root: Path) -> EvalSet:
-    """20 production and 20 synthetic examples (no adversarial: no mix target for it)."""
-    records = [record(f"prod-{i}") for i in range(20)]
-    records += [record(f"syn-{i}", "synthetic") for i in range(20)]
-    policy = {"mix": {"targets": {"production": 0.5, "synthetic": 0.5}}}
-    return make_set(root, records, policy=policy, results=True)
 
 
 def test_agreeing_rates_pass_with_their_intervals(tmp_path: Path) -> None:
