@@ -324,6 +324,7 @@ def _record_command(args: argparse.Namespace) -> str:
 
 def run_propose(args: argparse.Namespace) -> int:
     from pytest_evalmix.load.evalset import ManifestError, load
+    from pytest_evalmix.load.paths import check_write_below
     from pytest_evalmix.model import policy as policy_mod
     from pytest_evalmix.review import propose
 
@@ -368,6 +369,7 @@ def run_propose(args: argparse.Namespace) -> int:
         evalmix_dir=evalmix_dir,
         mode=args.synth,
         record_hint=command,
+        rootdir=project.rootdir,
     )
     if args.synth == "replay":
         missing = [s for s in found.seeds if not synthesizer.cache_path(s.input, args.n).is_file()]
@@ -396,6 +398,7 @@ def run_propose(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"evalmix: note: {note}", file=sys.stderr)
     try:
+        check_write_below(args.out.absolute(), project.rootdir)
         propose.write_queue(args.out, records)
     except OSError as exc:
         raise Failure(f"cannot write the queue {args.out}: {exc.strerror or exc}") from None
@@ -428,6 +431,8 @@ def git_user_name() -> str | None:
 
 def run_review(args: argparse.Namespace) -> int:
     from pytest_evalmix.load import decisions
+    from pytest_evalmix.load.paths import UnsafePath, check_write
+    from pytest_evalmix.model.text import escape
     from pytest_evalmix.review.session import ReviewError, ReviewSession, read_queue
 
     reviewer: str = (args.reviewer or "").strip() or git_user_name() or ""
@@ -459,6 +464,11 @@ def run_review(args: argparse.Namespace) -> int:
     project = find_project(into.absolute().parent)
     evalmix_dir = project.evalmix_dir(args.evalmix_dir)
     log = decisions.log_path(evalmix_dir, reviewer)
+    try:  # never append through a committed symlink, out of evalmix_dir or the rootdir
+        check_write(log, evalmix_dir, project.rootdir)
+        check_write(into.absolute(), project.rootdir)
+    except UnsafePath as exc:
+        raise Failure(escape(str(exc))) from None
     try:
         candidates = read_queue(queue, project.shown(queue))
     except ReviewError as exc:

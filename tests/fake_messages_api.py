@@ -70,7 +70,9 @@ class FakeMessagesAPI:
     ``statuses``: error statuses for the first requests, one per request, in order; later
     requests succeed. ``always``: a status every request gets. ``status_of``: a function of the
     request body giving its error status, or ``None`` to answer it. ``delay``: seconds each
-    request takes, spent while counted as in flight.
+    request takes, spent while counted as in flight. ``malformed``: ``(content type, body)`` sent
+    with status 200 instead of a message, as a broken proxy or gateway would (invalid JSON, an
+    HTML page, ``{}``).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class FakeMessagesAPI:
         status_of: Callable[[dict[str, Any]], int | None] | None = None,
         delay: float = 0.0,
         stop_reason: str = "end_turn",
+        malformed: tuple[str, bytes] | None = None,
     ) -> None:
         self.reply = reply
         self.statuses = list(statuses)
@@ -89,6 +92,7 @@ class FakeMessagesAPI:
         self.status_of = status_of
         self.delay = delay
         self.stop_reason = stop_reason
+        self.malformed = malformed
         self.seen: list[Seen] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -185,6 +189,13 @@ def _handler_for(api: FakeMessagesAPI) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _send_raw(self, status: int, content_type: str, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _error(self, status: int, message: str) -> None:
             kind = _ERROR_TYPES.get(status, "api_error")
             self._send(status, {"type": "error", "error": {"type": kind, "message": message}})
@@ -207,7 +218,9 @@ def _handler_for(api: FakeMessagesAPI) -> type[BaseHTTPRequestHandler]:
             try:
                 if api.delay:
                     time.sleep(api.delay)
-                if status is None:
+                if status is None and api.malformed is not None:
+                    self._send_raw(200, *api.malformed)
+                elif status is None:
                     self._send(200, api._answer(body))
                 else:
                     messages = {

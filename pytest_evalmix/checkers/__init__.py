@@ -234,8 +234,33 @@ def not_json(value: Any) -> str | None:
     return type(value).__name__
 
 
+# A number written as text, the way DeepEval and Inspect store every gold: "55", "-3.5", "1e3".
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def number_of(text: str) -> int | float | None:
+    """The number a text gold reads as (SPEC §4: ``"55"`` equals a computed ``55``), if any."""
+    stripped = text.strip()
+    if len(stripped) > 400 or not _NUMBER_TEXT.fullmatch(stripped):
+        return None
+    try:
+        if any(c in stripped for c in ".eE"):
+            return float(stripped)
+        return int(stripped)
+    except (ValueError, OverflowError):
+        return None
+
+
 def same(computed: Any, gold: Any) -> bool:
-    """JSON-value equality, strings stripped, numbers within 1e-9 (see the module docstring)."""
+    """JSON-value equality, strings stripped, numbers within 1e-9 (see the module docstring);
+    a gold of text that reads as a number equals a computed number of that value."""
+    if (
+        isinstance(gold, str)
+        and isinstance(computed, (int, float))
+        and not isinstance(computed, bool)
+    ):
+        number = number_of(gold)
+        return number is not None and same(computed, number)
     if isinstance(computed, str) and isinstance(gold, str):
         return computed.strip() == gold.strip()
     if isinstance(computed, bool) or isinstance(gold, bool):
@@ -299,7 +324,12 @@ def run(entry: Checker, example: Example, env: CheckerEnv) -> Problem | None:
     if same(value, gold):
         return None
     hint = ""
-    if isinstance(gold, str) and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if (
+        isinstance(gold, str)
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and number_of(gold) is None
+    ):
         hint = " (the gold is a string; write it as a number)"
     return Problem(
         f"checker '{name}' computes {show(value)}, not the gold {show(gold)}{hint}",

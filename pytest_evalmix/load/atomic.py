@@ -12,9 +12,27 @@ import os
 import tempfile
 from pathlib import Path
 
+from pytest_evalmix.load.paths import check_write
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8, ``\\n`` line ends), creating its directory."""
+try:
+    import fcntl
+except ImportError:  # Windows: appends stay whole lines, only the duplicate check is unlocked
+    fcntl = None  # type: ignore[assignment]
+
+# Never follow a symlink at the last component when appending (0 where the OS lacks it).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def write_atomic(
+    path: Path, text: str, *, base: Path | None = None, rootdir: Path | None = None
+) -> None:
+    """Replace ``path`` with ``text`` (UTF-8, ``\\n`` line ends), creating its directory.
+
+    With ``base``, the write is refused (`paths.UnsafePath`, an `OSError`) unless it stays in
+    ``base`` once symlinks are resolved; see `paths.check_write`.
+    """
+    if base is not None:
+        check_write(path, base, rootdir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
@@ -31,3 +49,16 @@ def write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def open_append(path: Path) -> int:
+    """A descriptor for appending to ``path`` (created 0644), refusing a symlink there: an
+    append through a committed link would write wherever the link points."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
+
+
+def lock(fd: int) -> None:
+    """Hold an exclusive lock on ``fd`` until it is closed (a no-op where there is no flock)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_evalmix.load import atomic
+
 REVIEWS_DIR = "reviews"
 DECISIONS = ("accepted", "edited", "rejected")
 # Decisions that let the candidate into the set.
@@ -134,6 +136,12 @@ def read(path: Path) -> Log:
                 where = f"{'' if exc.msg.endswith(' at') else ' at'} column {exc.colno}"
                 log.problems.append(BadLine(number, f"malformed JSON: {exc.msg}{where}"))
                 continue
+            except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+                what = (
+                    "nested too deeply" if isinstance(exc, RecursionError) else "a number too long"
+                )
+                log.problems.append(BadLine(number, f"JSON {what} to read"))
+                continue
             item = parse(data, number)
             if isinstance(item, LoggedDecision):
                 log.decisions.append(item)
@@ -151,6 +159,15 @@ def logs(evalmix_dir: Path) -> list[Path]:
         return []
 
 
+def refused(path: Path) -> Log:
+    """A log that is a symlink out of evalmix_dir: never opened, so nothing of it is echoed."""
+    message = (
+        f"{path.name} is a symlink that resolves outside the evalmix directory; it was not read "
+        "(commit the log itself)"
+    )
+    return Log(path, problems=[BadLine(1, message)])
+
+
 def append(path: Path, record: Mapping[str, Any]) -> None:
     """Append one JSON line and make it durable before returning.
 
@@ -158,9 +175,8 @@ def append(path: Path, record: Mapping[str, Any]) -> None:
     would be glued onto it and both would be lost to a parse error.
     """
     line = json.dumps(record, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = atomic.open_append(path)  # refuses a symlink at the log or the data file
     try:
         if os.fstat(fd).st_size:
             os.lseek(fd, -1, os.SEEK_END)
@@ -200,7 +216,7 @@ def ids_in(path: Path) -> Iterator[str]:
         for raw in handle:
             try:
                 data = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(data, dict) and isinstance(data.get("id"), str):
                 yield data["id"]

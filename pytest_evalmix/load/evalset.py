@@ -9,7 +9,6 @@ every input and gold streams them again with `EvalSet.examples`.
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from array import array
@@ -21,8 +20,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_evalmix.load import fastload, yamlsafe
+from pytest_evalmix.load.paths import display_path, inside
+from pytest_evalmix.load.paths import expand as _expand
+from pytest_evalmix.load.paths import outside_finding as _outside
 from pytest_evalmix.load.readers import (
-    SUFFIXES,
     RecordError,
     decode_error,
     guess_id,
@@ -36,6 +37,7 @@ from pytest_evalmix.model.columns import Column
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy, PolicyError, suggest
 from pytest_evalmix.model.records import EXAMPLE_KEYS, ORIGINS, SOURCES, DataFile, Example, Manifest
+from pytest_evalmix.model.text import escape
 
 PRESETS: dict[str, dict[str, str]] = {
     "deepeval": {"id": "name", "gold": "expected_output"},
@@ -65,6 +67,7 @@ class ManifestError(Exception):
     """A manifest that cannot be read: a collection error, reported as ``path:line: message``."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
+        path, message = escape(path), escape(message)  # both may quote the data
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
@@ -231,21 +234,6 @@ class EvalSet:
             self.kept[row] = example
 
 
-def display_path(path: Path, rootdir: Path) -> str:
-    try:
-        return path.relative_to(rootdir).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def inside(path: Path, rootdir: Path) -> bool:
-    try:
-        path.resolve().relative_to(rootdir.resolve())
-    except (ValueError, OSError):
-        return False
-    return True
-
-
 def load(
     manifest_path: Path,
     rootdir: Path,
@@ -258,6 +246,13 @@ def load(
     inputs are scanned with this process's share of the cores (see `fastload.scan_files`).
     """
     shown = display_path(manifest_path, rootdir)
+    if not inside(manifest_path, rootdir):
+        raise ManifestError(
+            shown,
+            1,
+            "the manifest is a symlink that resolves outside the rootdir; it was not read — "
+            "put the manifest itself under the project's rootdir",
+        )
     manifest, lines = _read_manifest(manifest_path, shown)
 
     def line_of(*key: Any) -> int:
@@ -380,74 +375,6 @@ def _field_map(
             )
         return PRESETS[fields], PRESET_META[fields]
     return dict(fields), frozenset()
-
-
-def _outside(shown: str, line: int, written: str) -> Finding:
-    return Finding(
-        shown,
-        line,
-        None,
-        f"data path '{written}' resolves outside the rootdir; it was not read",
-        "move the file under the project's rootdir and point the manifest at it",
-    )
-
-
-def _expand(
-    pattern: str,
-    here: Path,
-    rootdir: Path,
-    shown: str,
-    line: int,
-    findings: list[Finding],
-) -> list[Path]:
-    """Resolve one data entry to files, refusing anything outside the rootdir unread."""
-    full = os.path.join(here, pattern)
-    is_glob = glob.has_magic(pattern)
-    candidates = (
-        sorted(Path(p) for p in glob.glob(full, recursive=True)) if is_glob else [Path(full)]
-    )
-    found: list[Path] = []
-    for path in candidates:
-        path = Path(os.path.normpath(path))
-        if not inside(path, rootdir):
-            findings.append(_outside(shown, line, pattern))
-            continue
-        if is_glob and path.is_dir():
-            continue
-        if not path.exists():
-            findings.append(
-                Finding(
-                    shown,
-                    line,
-                    None,
-                    f"data file '{pattern}' not found",
-                    "fix the path (it is relative to the manifest) or remove the entry",
-                )
-            )
-            continue
-        if path.suffix.lower() not in SUFFIXES:
-            findings.append(
-                Finding(
-                    shown,
-                    line,
-                    None,
-                    f"data file '{display_path(path, rootdir)}' has an unsupported type",
-                    f"use one of {', '.join(SUFFIXES)}",
-                )
-            )
-            continue
-        found.append(path)
-    if is_glob and not candidates:
-        findings.append(
-            Finding(
-                shown,
-                line,
-                None,
-                f"data glob '{pattern}' matches no file",
-                "fix the pattern (it is relative to the manifest) or remove the entry",
-            )
-        )
-    return found
 
 
 def _fill(evalset: EvalSet, sharing: int = 1) -> None:
@@ -608,8 +535,8 @@ def _validate_bytes(raw: bytes, line: int) -> Example | RecordError:
     """The fast path: bytes to model in one parse. Only failures pay for a second look."""
     try:
         return Example.model_validate_json(raw)
-    except ValidationError as exc:
-        error = exc
+    except ValidationError:
+        pass
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as decode_exc:
@@ -617,7 +544,10 @@ def _validate_bytes(raw: bytes, line: int) -> Example | RecordError:
     parsed = parse_json_line(raw, line)
     if isinstance(parsed, RecordError):
         return parsed
-    return _errors(error, parsed, line)
+    try:  # JSON that pydantic's parser refuses but Python reads (a lone "\ud800" escape)
+        return Example.model_validate(parsed)
+    except ValidationError as exc:
+        return _errors(exc, parsed, line)
 
 
 def _validate(
@@ -703,6 +633,9 @@ def _errors(exc: ValidationError, record: Any, line: int) -> RecordError:
         elif kind.startswith("date") or kind.startswith("datetime"):
             problems.append(f"{key} is not a valid date: {_short(error.get('input'))}")
             fixes.append(_FIXES.get(kind, "write dates as ISO 8601, e.g. 2026-12-31"))
+        elif kind == "string_unicode":
+            problems.append(f"{key} is not valid Unicode text (got {_short(error.get('input'))})")
+            fixes.append(f"remove the unpaired surrogate escape (\\ud800-\\udfff) from {key}")
         elif kind == "value_error":
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(message if key in message else f"{key}: {message}")
@@ -719,4 +652,4 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["EvalSet", "ManifestError", "guess_id", "load"]
+__all__ = ["EvalSet", "ManifestError", "display_path", "guess_id", "inside", "load"]

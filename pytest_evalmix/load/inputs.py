@@ -16,6 +16,7 @@ from pathlib import Path
 from pytest_evalmix.load import cache, decisions, ledger
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.outcomes import ResultsFile, read_results
+from pytest_evalmix.load.paths import inside
 
 RESULTS = "results"
 LEDGER = "ledger"
@@ -63,4 +64,10 @@ def read_ledger(path: Path) -> Mapping[str, ledger.Entry]:
 
 def read_reviews(evalmix_dir: Path) -> list[decisions.Log]:
     """Every reviewer's log, each parsed once while unchanged, in file-name order."""
-    return [cache.cached("review", path, decisions.read) for path in decisions.logs(evalmix_dir)]
+    return [
+        # A log linked out of evalmix_dir is refused unread: its values are never echoed.
+        cache.cached("review", path, decisions.read)
+        if inside(path, evalmix_dir)
+        else decisions.refused(path)
+        for path in decisions.logs(evalmix_dir)
+    ]

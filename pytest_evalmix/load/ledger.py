@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_evalmix.load import atomic
+
 LEDGER_NAME = "ledger.jsonl"
 _QUOTES = "\"'`“”‘’«»"
 
@@ -36,22 +38,41 @@ class Entry:
 
 
 def append(path: Path, texts: Iterable[str], model: str, today: dt.date) -> None:
-    """Append one line per text. Each line is written with a single ``write`` on an O_APPEND
-    descriptor, so lines from parallel xdist workers interleave whole, never torn."""
-    lines = [
-        json.dumps({"sha256": digest(text), "model": model, "date": today.isoformat()}) + "\n"
+    """Append one line per text not yet in the ledger.
+
+    Parallel xdist workers replaying one cache hand out the same texts: under an exclusive lock,
+    the file is read again and only the texts still missing are written, so each text is
+    appended once. Each line is written whole on an O_APPEND descriptor that refuses a symlink.
+    """
+    lines = {
+        digest(text): json.dumps(
+            {"sha256": digest(text), "model": model, "date": today.isoformat()}
+        )
+        + "\n"
         for text in texts
         if text.strip()
-    ]
+    }
     if not lines:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = atomic.open_append(path)
     try:
-        for line in lines:
+        atomic.lock(fd)
+        with open(fd, "rb", closefd=False) as handle:
+            for raw in handle:
+                lines.pop(_sha_of(raw), None)
+        for line in lines.values():
             os.write(fd, line.encode("utf-8"))
     finally:
         os.close(fd)
+
+
+def _sha_of(raw: bytes) -> str | None:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    value = data.get("sha256") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def read(path: Path) -> dict[str, Entry]:
@@ -68,7 +89,7 @@ def read(path: Path) -> dict[str, Entry]:
             try:
                 data = json.loads(raw)
                 entry = Entry(str(data["sha256"]), str(data["model"]), str(data["date"]))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 continue
             index.setdefault(entry.sha256, entry)
     return index

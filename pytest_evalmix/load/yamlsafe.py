@@ -81,20 +81,34 @@ def line_of(node: Node) -> int:
 
 
 def _check_graph(root: Node) -> None:
-    """Refuse unknown tags, recursive aliases and alias expansion beyond the bound."""
+    """Refuse unknown tags, recursive aliases and alias expansion beyond the bounds.
+
+    Both bounds are on the data as it will be built, aliases expanded: its size, and its depth.
+    Each node is walked once and its expanded size and height remembered, so a chain of aliases
+    (``a1: &a1 [*a0]``, ``a2: &a2 [*a1]``, …) is measured in time linear in the file, and
+    refused for the depth it would build, not the depth at which it is written.
+    """
     sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
     visiting: set[int] = set()
     distinct = 0
+
+    def too_deep(node: Node) -> YamlError:
+        # Constructing and walking the data recurse once per level: refuse here, cleanly,
+        # long before Python's recursion limit would.
+        return YamlError(
+            f"YAML nested more than {MAX_DEPTH} levels deep (aliases expanded)", line_of(node)
+        )
 
     def size(node: Node, depth: int = 0) -> int:
         nonlocal distinct
         key = id(node)
         if key in sizes:
+            if depth + heights[key] > MAX_DEPTH:
+                raise too_deep(node)
             return sizes[key]
         if depth > MAX_DEPTH:
-            # Constructing and walking the data recurse once per level: refuse here, cleanly,
-            # long before Python's recursion limit would.
-            raise YamlError(f"YAML nested more than {MAX_DEPTH} levels deep", line_of(node))
+            raise too_deep(node)
         if key in visiting:
             raise YamlError("recursive alias: an anchor refers to itself", line_of(node))
         tag = str(node.tag)
@@ -105,14 +119,24 @@ def _check_graph(root: Node) -> None:
         visiting.add(key)
         distinct += 1
         total = 1
+        height = 0
+        children: list[Node] = []
         if isinstance(node, SequenceNode):
-            for child in node.value:
-                total += size(child, depth + 1)
+            children = list(node.value)
         elif isinstance(node, MappingNode):
-            for key_node, value_node in node.value:
-                total += size(key_node, depth + 1) + size(value_node, depth + 1)
+            children = [part for pair in node.value for part in pair]
+        for child in children:
+            total += size(child, depth + 1)
+            height = max(height, heights[id(child)] + 1)
+            if total > EXPANSION_LIMIT + EXPANSION_FACTOR * distinct:
+                raise YamlError(
+                    f"aliases expand {distinct} nodes to more than {total}: refused as an "
+                    "alias bomb",
+                    line_of(node),
+                )
         visiting.discard(key)
         sizes[key] = total
+        heights[key] = height
         return total
 
     expanded = size(root)
@@ -145,16 +169,26 @@ def construct(node: Node) -> Any:
         loader.dispose()
 
 
-def key_lines(node: Node, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], int]]:
-    """Yield (key path, line) for every mapping key and sequence item, to point at a setting."""
+def key_lines(
+    node: Node, prefix: tuple[Any, ...] = (), seen: set[int] | None = None
+) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """Yield (key path, line) for every mapping key and sequence item, to point at a setting.
+
+    A node reached again through an alias is not walked again: its lines are the anchor's, and
+    walking every expanded path of an alias-heavy file would cost far more than reading it.
+    """
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode):
                 path = (*prefix, key_node.value)
                 yield path, line_of(key_node)
-                yield from key_lines(value_node, path)
+                yield from key_lines(value_node, path, seen)
     elif isinstance(node, SequenceNode):
         for index, child in enumerate(node.value):
             path = (*prefix, index)
             yield path, line_of(child)
-            yield from key_lines(child, path)
+            yield from key_lines(child, path, seen)

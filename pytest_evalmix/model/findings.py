@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pytest_evalmix.model.text import escape
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -21,6 +23,17 @@ class Finding:
     message: str
     fix: str
     check: str = "schema"
+
+    def __post_init__(self) -> None:
+        # Paths, ids and messages quote data: escaped once, here, so every view (terminal,
+        # reports, warnings, xdist's channel) shows the same safe text and no finding can
+        # forge a line, recolour a terminal or fail to encode.
+        for name in ("path", "id", "message", "fix"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                shown = escape(value)
+                if shown is not value:
+                    object.__setattr__(self, name, shown)
 
     def render(self) -> str:
         return f"{self.path}:{self.line}: {self.id or '-'}: {self.message} — {self.fix}"

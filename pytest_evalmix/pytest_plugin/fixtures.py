@@ -63,6 +63,7 @@ def evalmix_synthesizer(pytestconfig: pytest.Config) -> Synthesizer:
         evalmix_dir=evalmix_dir(pytestconfig),
         mode=str(pytestconfig.getoption("evalmix_synth")),
         today=pytestconfig.getoption("evalmix_today"),
+        rootdir=pytestconfig.rootpath,
     )
 
 

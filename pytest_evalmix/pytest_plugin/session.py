@@ -23,6 +23,7 @@ from pytest_evalmix.load import outcomes as outcomes_mod
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet, ManifestError, display_path
 from pytest_evalmix.load.outcomes import Outcome
+from pytest_evalmix.load.paths import check_write, check_write_below
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.pytest_plugin import sets
 from pytest_evalmix.pytest_plugin.fixtures import (
@@ -160,10 +161,16 @@ class EvalmixSession:
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.File | None:
         if self.is_manifest(file_path.name):
-            self.manifests_found = True
             manifest: ManifestFile = ManifestFile.from_parent(parent, path=file_path)
             return manifest
         return None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Found means selected, as under xdist (the workers report only the items they run):
+        # pytest offers every file of a directory to pytest_collect_file, even when the command
+        # line names one test file beside the manifest.
+        if any(isinstance(item, CheckItem) for item in session.items):
+            self.manifests_found = True
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -334,6 +341,7 @@ class EvalmixSession:
             path = base / name
             shown = display_path(path, self.config.rootpath)
             try:
+                check_write(path, evalmix_dir(self.config), self.config.rootpath)
                 count = outcomes_mod.write_results(path, outcomes_mod.iter_sorted(by_id))
             except OSError as exc:
                 self.results_lines.append(f"results: could not write {shown}: {exc}")
@@ -424,6 +432,7 @@ class ReportWriter:
         self.session: EvalmixSession | None = None
         self.targets: dict[Path, str] = {}
         self.lines: list[str] = []
+        self.relative: set[Path] = set()  # given relative: must not leave through a symlink
         base = config.invocation_params.dir
         for value in config.getoption("evalmix_report") or []:
             fmt = views.report_format(value)
@@ -433,7 +442,10 @@ class ReportWriter:
                     f"{Path(value).suffix or '(no suffix)'!r}; name the file *.md for Markdown "
                     "or *.json for JSON"
                 )
-            self.targets.setdefault(Path(os.path.normpath(base / Path(value).expanduser())), fmt)
+            path = Path(os.path.normpath(base / Path(value).expanduser()))
+            if not Path(value).expanduser().is_absolute():
+                self.relative.add(path)
+            self.targets.setdefault(path, fmt)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -461,6 +473,8 @@ class ReportWriter:
         for path, fmt in self.targets.items():
             shown = display_path(path, self.config.rootpath)
             try:
+                if path in self.relative:
+                    check_write_below(path, self.config.rootpath, self.config.invocation_params.dir)
                 write_atomic(path, text(fmt))
             except OSError as exc:
                 self.lines.append(f"evalmix: could not write the report {shown}: {exc}")

@@ -17,6 +17,7 @@ from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.outcomes import format_rate
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.model.text import safe_data
 from pytest_evalmix.rules import CheckResult
 from pytest_evalmix.rules.provisional import due_in
 
@@ -30,24 +31,26 @@ Row = tuple[str, Style]
 def set_payload(evalset: EvalSet) -> Payload:
     """The facts about a set that every check's report carries: name, counts, targets."""
     counts = evalset.origins.counts()
-    return {
+    # Escaped: payloads cross to the xdist controller (execnet cannot send a lone surrogate)
+    # and end in terminals and reports.
+    return safe_data({
         "name": evalset.name,
         "manifest": evalset.manifest,
         "total": len(evalset),
         "counts": {origin: counts.get(origin, 0) for origin in ORIGINS},
         "targets": dict(evalset.policy.mix.targets),
-    }
+    })
 
 
 def check_payload(name: str, result: CheckResult) -> Payload:
-    return {
+    return safe_data({
         "name": name,
         "status": result.status,
         "findings": [f.to_dict() for f in ordered(result.findings)],
         "warnings": [f.to_dict() for f in ordered(result.warnings)],
         "skipped": result.skipped,
         "data": result.data,
-    }
+    })
 
 
 @dataclass

@@ -235,7 +235,7 @@ def _set_markdown(evalset: SetReport) -> list[str]:
     out += _table(
         ["check", "result"],
         [":--", ":--"],
-        [[_code(c.name), f"{_STATUS_MARK[c.status]} {c.headline()}"] for c in checks],
+        [[_code(c.name), f"{_STATUS_MARK[c.status]} {_text(c.headline())}"] for c in checks],
     )
     due = evalset.coming_due()
     if due:

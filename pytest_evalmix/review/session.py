@@ -27,7 +27,6 @@ import tempfile
 import textwrap
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from pydantic import ValidationError
 
 from pytest_evalmix.load import decisions
 from pytest_evalmix.model.records import Example
+from pytest_evalmix.model.text import escape
 
 PROMPT = "decision [a]ccept [r]eject [e]dit [s]kip [q]uit [?]help: "
 NOTHING = "Enter alone decides nothing: type a, r, e, s or q (? for help)"
@@ -74,6 +74,11 @@ class Candidate:
     def id(self) -> str:
         return str(self.record["id"])
 
+    @property
+    def shown_id(self) -> str:
+        """The id as printed: an id is data, and may hold ESC, a newline or a bidi override."""
+        return escape(self.id)
+
 
 def read_queue(path: Path, shown: str) -> list[Candidate]:
     """Read and check a whole queue up front, so a bad line stops nothing half-way."""
@@ -95,6 +100,10 @@ def read_queue(path: Path, shown: str) -> list[Candidate]:
         except json.JSONDecodeError as exc:
             problems.append(f"{shown}:{number}: malformed JSON at column {exc.colno}: {exc.msg}")
             continue
+        except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+            what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long"
+            problems.append(f"{shown}:{number}: JSON {what} to read")
+            continue
         problem = _queue_problem(record)
         if problem is None and record["id"] in seen:
             problem = f"duplicate id {record['id']!r}, also at line {seen[record['id']]}"
@@ -110,7 +119,7 @@ def read_queue(path: Path, shown: str) -> list[Candidate]:
             )
         )
     if problems:
-        shown_problems = problems[:10]
+        shown_problems = [escape(p) for p in problems[:10]]
         if len(problems) > 10:
             shown_problems.append(f"... and {len(problems) - 10} more")
         raise ReviewError(
@@ -174,13 +183,7 @@ def _hold_interrupt() -> Iterator[list[int]]:
 def visible(text: str) -> str:
     """Text with control, format and other invisible characters escaped (newlines and tabs
     kept): an ANSI escape or a right-to-left override must not hide part of a candidate."""
-    out: list[str] = []
-    for char in text:
-        if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(char)
-        else:
-            out.append(char.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    return escape(text, keep="\n\t")
 
 
 def render(value: Any, width: int, indent: str = "    ") -> list[str]:
@@ -269,7 +272,9 @@ class ReviewSession:
     # -- input and output ------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        # Every line passes through the one escape, whatever it quotes; ids are escaped where
+        # they are put in, since a newline in one must not start a line of its own.
+        print(escape(text, keep="\n\t"), file=self.out, flush=True)
 
     def ask(self, prompt: str) -> str | None:
         """One line typed by the reviewer; ``None`` at the end of the input."""
@@ -359,7 +364,8 @@ class ReviewSession:
             return 130
         except OSError as exc:
             print(
-                f"evalmix: error: cannot save the decision on {current.id if current else '?'}: "
+                "evalmix: error: cannot save the decision on "
+                f"{current.shown_id if current else '?'}: "
                 f"{exc.strerror or exc} ({exc.filename or ''}); decisions before it are saved",
                 file=self.err,
             )
@@ -369,7 +375,7 @@ class ReviewSession:
         return 0
 
     def stopped(self, why: str, at: Candidate | None) -> None:
-        where = f" at {at.id} (candidate {at.number} of {len(self.candidates)})" if at else ""
+        where = f" at {at.shown_id} (candidate {at.number} of {len(self.candidates)})" if at else ""
         self.say(
             f"{why}{where}: every decision made is saved in {self.log_shown}; run the same "
             "command again to resume at the first undecided candidate"
@@ -400,22 +406,24 @@ class ReviewSession:
         rule = "-" * min(self.width, 72)
         self.say(rule)
         self.say(
-            f"candidate {candidate.number} of {len(self.candidates)}: {candidate.id}  "
+            f"candidate {candidate.number} of {len(self.candidates)}: {candidate.shown_id}  "
             f"({left} left to decide)"
         )
-        self.say(f"seed {seed['id']}, input:")
+        seed_id = escape(str(seed["id"]))
+        self.say(f"seed {seed_id}, input:")
         self.say("\n".join(render(seed["input"], self.width)))
-        self.say(f"seed {seed['id']}, gold:")
+        self.say(f"seed {seed_id}, gold:")
         self.say("\n".join(render(seed["gold"], self.width)))
         synthetic = record.get("synthetic")
         made = ""
         if isinstance(synthetic, dict) and synthetic.get("generator"):
-            made = f" ({synthetic.get('method', 'generated')} by {synthetic['generator']})"
+            method = escape(str(synthetic.get("method", "generated")))
+            made = f" ({method} by {escape(str(synthetic['generator']))})"
         self.say(f"candidate input{made}:")
         self.say("\n".join(render(record["input"], self.width)))
         extra = {k: v for k, v in record.items() if k not in ("id", "input", "origin", "synthetic")}
         for key, value in extra.items():
-            self.say(f"candidate {key}:")
+            self.say(f"candidate {escape(key)}:")
             self.say("\n".join(render(value, self.width)))
 
     def review_one(self, candidate: Candidate, left: int) -> str:
@@ -456,7 +464,7 @@ class ReviewSession:
                 self.save(candidate, "rejected", None, None, started)
                 return "rejected"
             elif key in ("s", "skip"):
-                self.say(f"skipped {candidate.id}: nothing recorded, a rerun shows it again")
+                self.say(f"skipped {candidate.shown_id}: nothing recorded, a rerun shows it again")
                 return "skipped"
             elif key in ("q", "quit"):
                 return "quit"
@@ -470,7 +478,7 @@ class ReviewSession:
         as_json = not isinstance(seed_gold, str)
         how = "as JSON, " if as_json else ""
         prompt = (
-            f"gold for {candidate.id} (type it {how}or '=' to copy the seed's "
+            f"gold for {candidate.shown_id} (type it {how}or '=' to copy the seed's "
             f"{_inline(seed_gold)}; '<' goes back): "
         )
         while True:
@@ -486,12 +494,13 @@ class ReviewSession:
             elif text == "<":
                 return "back", None
             elif text == "=":
-                self.say(f"gold: {_inline(seed_gold)} (copied from seed {candidate.seed['id']})")
+                seed_id = escape(str(candidate.seed["id"]))
+                self.say(f"gold: {_inline(seed_gold)} (copied from seed {seed_id})")
                 return "ok", json.loads(json.dumps(seed_gold))
             elif as_json:
                 try:
                     value = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):
                     self.say(
                         f"the seed's gold is JSON ({_inline(seed_gold)}), so type this gold as "
                         "JSON too, e.g. true, 12.5 or [[36.4]]"
@@ -529,7 +538,7 @@ class ReviewSession:
         if as_json:
             try:
                 value = json.loads(text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 self.say(f"the new input is not valid JSON ({exc}): nothing changed")
                 return "back", None
         if value == original:
@@ -600,7 +609,8 @@ class ReviewSession:
             decisions.append(self.log, entry)
         self.interrupted = self.interrupted or bool(caught)
         where = f"{self.into_shown} and " if decision in decisions.ACCEPTING else ""
-        self.say(f"{decision}: {candidate.id} ({seconds:g} s), saved to {where}{self.log_shown}")
+        saved = f"saved to {where}{self.log_shown}"
+        self.say(f"{decision}: {candidate.shown_id} ({seconds:g} s), {saved}")
 
     def record(
         self,

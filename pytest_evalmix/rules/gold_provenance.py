@@ -101,6 +101,7 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
     findings.extend(laundered(evalset, inputs.ledger))
     return CheckResult(
         findings=ordered(findings),
+        warnings=_untraced(evalset),
         data={"programmatic": programmatic, "reproduced": reproduced},
     )
 
@@ -161,3 +162,24 @@ def laundered(evalset: EvalSet, index: Mapping[str, ledger.Entry]) -> list[Findi
             )
         )
     return findings
+
+
+def _untraced(evalset: EvalSet) -> list[Finding]:
+    """Synthetic records with no ``synthetic`` block: nobody can tell what generated the input,
+    so a gold labelled by that same model would go unseen. A warning, since the block is
+    expected (SPEC §4), not required."""
+    code = evalset.origins.codebook.get("synthetic")
+    codes = evalset.origins.codes
+    if code is None or codes.count(code) <= sum(codes[r] == code for r in evalset.generated):
+        return []
+    return [
+        evalset.finding(
+            row,
+            "synthetic record with no synthetic block: nothing says what generated its input",
+            "add synthetic: {generator, method} (the model, and how it made the input), so "
+            "gold-provenance can tell a gold labelled by its own generator",
+            NAME,
+        )
+        for row, origin in enumerate(codes)
+        if origin == code and row not in evalset.generated
+    ]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pytest_evalmix import EvalmixWarning
 from pytest_evalmix.load import ledger
 from pytest_evalmix.load.atomic import write_atomic
+from pytest_evalmix.load.paths import check_write
 from pytest_evalmix.model.defaults import SYNTH_MODES
 
 if TYPE_CHECKING:
@@ -89,7 +90,10 @@ class CacheEntry:
 
     @classmethod
     def from_json(cls, text: str) -> CacheEntry:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply to read") from None
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         fields = {"model": str, "prompt": str, "params": dict, "response": str, "created": str}
@@ -223,12 +227,16 @@ class Synthesizer:
         today: dt.date | None = None,
         base_url: str | None = None,
         max_tokens: int = 1024,
+        rootdir: Path | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.model = model
         self.mode = mode
         self.evalmix_dir = Path(evalmix_dir)
+        # Cache and ledger writes must stay in evalmix_dir, and it in the rootdir when it is
+        # there as written: never through a committed symlink (see `paths.check_write`).
+        self.rootdir = rootdir
         self.cache_dir = self.evalmix_dir / CACHE_DIR
         self.ledger_path = self.evalmix_dir / ledger.LEDGER_NAME
         self.record_hint = record_hint
@@ -333,7 +341,7 @@ class Synthesizer:
                 )
         entry = self._call_api(prompt)
         try:
-            write_atomic(path, entry.to_json())
+            write_atomic(path, entry.to_json(), base=self.evalmix_dir, rootdir=self.rootdir)
         except OSError as exc:
             raise SynthesisError(
                 f"cannot write the cache entry {path}: {exc.strerror or exc}; check that "
@@ -415,7 +423,15 @@ class Synthesizer:
                 f"connecting to the Anthropic API {kind} even after the SDK's retries; check the "
                 f"network, or {where} if you set one"
             ) from None
-        text = "".join(block.text for block in message.content if isinstance(block, TextBlock))
+        except anthropic.APIResponseValidationError:
+            raise self._malformed("a JSON body that is not a message") from None
+        except ValueError:  # the SDK parsing a 200 answer that is not JSON at all
+            raise self._malformed("invalid JSON") from None
+        content = getattr(message, "content", None)
+        if not isinstance(content, list):
+            what = "a body that is not JSON" if isinstance(message, str) else "JSON with no content"
+            raise self._malformed(what)
+        text = "".join(block.text for block in content if isinstance(block, TextBlock))
         return CacheEntry(
             model=self.model,
             prompt=prompt,
@@ -423,6 +439,16 @@ class Synthesizer:
             response=text,
             stop_reason=message.stop_reason,
             created=self.today.isoformat(),
+        )
+
+    def _malformed(self, what: str) -> SynthesisError:
+        """A 200 answer that is not a message: a proxy, a gateway or a captive portal answered
+        in the API's place. One line, like every other API failure, never the SDK's traceback."""
+        where = "ANTHROPIC_BASE_URL" if self.base_url is None else "the base_url"
+        return SynthesisError(
+            f"the Anthropic API answered 200 with {what} instead of a message, for model "
+            f"{self.model}: something other than the API may have answered; check {where} and "
+            "the network, then try again"
         )
 
     def _redact(self, text: str) -> str:
@@ -454,6 +480,8 @@ class Synthesizer:
                         known.add(digest)
                         fresh.setdefault((entry.model, entry.created), []).append(variant)
         try:
+            if fresh:
+                check_write(self.ledger_path, self.evalmix_dir, self.rootdir)
             for (model, created), texts in fresh.items():
                 ledger.append(self.ledger_path, texts, model, dt.date.fromisoformat(created))
         except OSError as exc:
