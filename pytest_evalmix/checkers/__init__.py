@@ -516,6 +516,11 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 SQLITE_SECONDS = 5.0
 SQLITE_MAX_ROWS = 10_000
+# Memory: no single string or blob over SQLITE_MAX_VALUE (SQLite refuses to build one, so
+# ``zeroblob(100000000)`` fails at once), and no result over SQLITE_MAX_BYTES in all.
+SQLITE_MAX_VALUE = 1_000_000
+SQLITE_MAX_BYTES = 16 * 2**20
+SQLITE_MAX_SQL = 100_000
 _SQLITE_SETTINGS = {"database"}
 
 
@@ -580,8 +585,21 @@ def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
     try:
         connection.set_authorizer(authorize)
         connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        _limit_memory(connection)
         cursor = connection.execute(query)
-        rows = cursor.fetchmany(SQLITE_MAX_ROWS + 1)
+        rows = []
+        size = 0
+        while len(rows) <= SQLITE_MAX_ROWS:
+            chunk = cursor.fetchmany(100)
+            if not chunk:
+                break
+            rows.extend(chunk)
+            size += sum(_value_bytes(value) for row in chunk for value in row)
+            if size > SQLITE_MAX_BYTES:
+                raise CheckerError(
+                    f"the query returns more than {SQLITE_MAX_BYTES // 2**20} MiB",
+                    "narrow the query: a gold is a few values, not a table dump",
+                )
     except sqlite3.Error as exc:
         if time.monotonic() > deadline:
             raise CheckerError(
@@ -601,6 +619,29 @@ def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
             f"the query returns more than {SQLITE_MAX_ROWS} rows", "narrow the query"
         )
     return [list(row) for row in rows]
+
+
+def _limit_memory(connection: Any) -> None:
+    """SQLite's own limits where Python exposes them (3.11+); before that, only the cap on the
+    result's bytes applies, counted as rows arrive."""
+    import sqlite3
+
+    setlimit = getattr(connection, "setlimit", None)
+    if setlimit is None:
+        return
+    for name, value in (
+        ("SQLITE_LIMIT_LENGTH", SQLITE_MAX_VALUE),
+        ("SQLITE_LIMIT_SQL_LENGTH", SQLITE_MAX_SQL),
+    ):
+        category = getattr(sqlite3, name, None)
+        if category is not None:
+            setlimit(category, value)
+
+
+def _value_bytes(value: Any) -> int:
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    return 8
 
 
 _register(_BUILTIN, "arithmetic", _arithmetic, verifies=False)

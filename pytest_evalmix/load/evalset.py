@@ -289,10 +289,15 @@ def load(
         mapping, to_meta = base_map, base_meta
         if spec.fields is not None:
             mapping, to_meta = _field_map(spec.fields, shown, line_of("data", index, "fields"))
+        defaults = spec.defaults
+        if defaults and effective.schema_.extra != "allow":
+            # A typo here is one mistake in the manifest, not one per record it fills.
+            defaults = _known_defaults(defaults, "", ("data", index, "defaults"), lines, shown)
+            evalset.findings.extend(defaults.pop(_TYPOS, []))
         for path in _expand(spec.path, here, rootdir, shown, entry_line, evalset.findings):
             evalset.files.append(display_path(path, rootdir))
             evalset._sources.append(
-                Source(path, evalset.files[-1], mapping, to_meta, spec.defaults, entry_line)
+                Source(path, evalset.files[-1], mapping, to_meta, defaults, entry_line)
             )
 
     if manifest.results is not None:
@@ -340,13 +345,11 @@ def _read_manifest(path: Path, shown: str) -> tuple[Manifest, dict[tuple[Any, ..
     try:
         return Manifest.model_validate(raw), lines
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
+        error, loc = _manifest_error(exc, raw)
         key = ".".join(str(p) for p in loc)
         if error["type"] == "extra_forbidden":
-            message = (
-                f"unknown manifest key '{key}'{suggest(str(loc[-1]), set(Manifest.model_fields))}"
-            )
+            known = DataFile.model_fields if loc[0] == "data" else Manifest.model_fields
+            message = f"unknown manifest key '{key}'{suggest(str(loc[-1]), set(known))}"
         elif error["type"] == "missing":
             message = f"missing required key '{key}'"
             if key == "evalmix":
@@ -358,6 +361,79 @@ def _read_manifest(path: Path, shown: str) -> tuple[Manifest, dict[tuple[Any, ..
         while loc and loc not in lines:
             loc = loc[:-1]
         raise ManifestError(shown, lines.get(loc, 1), message) from None
+
+
+_TYPOS = "\x00typos"
+
+
+def _known_defaults(
+    defaults: dict[str, Any],
+    prefix: str,
+    at: tuple[Any, ...],
+    lines: dict[tuple[Any, ...], int],
+    shown: str,
+) -> dict[str, Any]:
+    """``defaults`` without its unknown keys; the findings about them under `_TYPOS`."""
+    known = EXAMPLE_KEYS.get(prefix)
+    if known is None:
+        return defaults
+    kept: dict[str, Any] = {}
+    typos: list[Finding] = []
+    for key, value in defaults.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in known:
+            typos.append(
+                Finding(
+                    shown,
+                    lines.get((*at, key), lines.get(at, 1)),
+                    None,
+                    f"unknown key '{dotted}' in the data entry's defaults{suggest(key, known)}",
+                    "rename or remove it (or set policy.schema.extra: allow)",
+                )
+            )
+            continue
+        if isinstance(value, dict):
+            value = _known_defaults(value, dotted, (*at, key), lines, shown)
+            typos.extend(value.pop(_TYPOS, []))
+        kept[key] = value
+    if typos:
+        kept[_TYPOS] = typos
+    return kept
+
+
+def _manifest_error(exc: ValidationError, raw: Any) -> tuple[Any, tuple[Any, ...]]:
+    """The error to report, with pydantic's union branches taken out of its location.
+
+    A data entry is a path or a mapping, so a typo inside a mapping entry (``feilds:``) fails
+    both branches, and the first error pydantic lists (``data.0.str``) is the branch the user
+    did not mean. Keep the errors of the branch that matches the value's type, an unknown key
+    first, since it names the typo.
+    """
+    kept: list[tuple[Any, tuple[Any, ...]]] = []
+    for error in exc.errors():
+        loc: list[Any] = []
+        here, taken = raw, True
+        for part in error["loc"]:
+            if isinstance(here, dict) and part in here:
+                here = here[part]
+            elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+                here = here[part]
+            elif isinstance(part, str) and part in ("str", "int", "float", "bool"):
+                taken = taken and not isinstance(here, (dict, list))  # a scalar branch
+                continue
+            elif isinstance(part, str) and (part[:1].isupper() or part.startswith("dict[")):
+                taken = taken and isinstance(here, dict)  # a model or mapping branch
+                continue
+            else:
+                here = None
+            loc.append(part)
+        if taken:
+            kept.append((error, tuple(loc)))
+    if not kept:
+        first = exc.errors()[0]
+        return first, tuple(first["loc"])
+    kept.sort(key=lambda pair: pair[0]["type"] != "extra_forbidden")
+    return kept[0]
 
 
 def _field_map(
@@ -612,9 +688,17 @@ def _errors(exc: ValidationError, record: Any, line: int) -> RecordError:
     rid = rid if isinstance(rid, str) and rid else None
     problems: list[str] = []
     fixes: list[str] = []
+    seen: set[str] = set()
     for error in exc.errors(include_url=False):
         loc = [str(part) for part in error["loc"]]
+        if loc[-2:-1] == ["at"] and loc[-1] in ("datetime", "date"):
+            loc.pop()  # review.at is a time or a date: one problem, not one per union branch
+        if ".".join(loc) in seen:
+            continue
+        seen.add(".".join(loc))
         kind = error["type"]
+        if kind.endswith("_type") and error.get("input", "") is None and loc:
+            kind = "missing"  # `name: null` under a field map reads as a missing id, as in CSV
         if kind in ("model_type", "dict_type") and not loc:
             return RecordError(line, "record is not an object", "write each record as a mapping")
         key = ".".join(loc)

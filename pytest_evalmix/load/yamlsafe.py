@@ -163,10 +163,35 @@ def construct(node: Node) -> Any:
         raise YamlError(
             f"invalid YAML value ({type(exc).__name__}: {detail}): a tagged value that is not "
             "of its type, or a number too long to read",
-            line_of(node),
+            _failing_line(node),
         ) from None
     finally:
         loader.dispose()
+
+
+def _failing_line(root: Node) -> int:
+    """The line of the first scalar that cannot be built (``!!int abc`` at line 45 is reported
+    at line 45, not at the top of its document). Only a failed load pays for this."""
+    loader = _Loader("")
+    stack, seen = [root], set()
+    try:
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, ScalarNode):
+                try:
+                    loader.construct_object(node)
+                except Exception:
+                    return line_of(node)
+            elif isinstance(node, SequenceNode):
+                stack.extend(reversed(node.value))
+            elif isinstance(node, MappingNode):
+                stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
+    finally:
+        loader.dispose()
+    return line_of(root)
 
 
 def key_lines(

@@ -126,25 +126,56 @@ def suggest(key: str, known: list[str] | set[str]) -> str:
 
 def check_keys(data: Mapping[str, Any], prefix: str = "") -> None:
     """Raise `PolicyError` for the first unknown key, walking sections in a stable order."""
-    _check_keys(data, Policy, prefix)
+    errors = key_errors(data, prefix)
+    if errors:
+        raise errors[0]
 
 
-def _check_keys(data: Mapping[str, Any], model: type[BaseModel], prefix: str) -> None:
+def key_errors(data: Mapping[str, Any], prefix: str = "") -> list[PolicyError]:
+    """Every unknown key and every section that is not a mapping, in a stable order."""
+    found: list[PolicyError] = []
+    _check_keys(data, Policy, prefix, found)
+    return found
+
+
+def _check_keys(
+    data: Mapping[str, Any], model: type[BaseModel], prefix: str, found: list[PolicyError]
+) -> None:
     known = _known_keys(model)
     for key in sorted(data, key=str):
         path = f"{prefix}{key}"
         if key not in known:
-            raise PolicyError(
-                path,
-                f"unknown policy key '{path}'{suggest(str(key), set(known))}; "
-                f"known keys here: {', '.join(sorted(known))}",
+            found.append(
+                PolicyError(
+                    path,
+                    f"unknown policy key '{path}'{suggest(str(key), set(known))}; "
+                    f"known keys here: {', '.join(sorted(known))}",
+                )
             )
+            continue
         sub = known[key]
         value = data[key]
         if sub is not None:
             if not isinstance(value, Mapping):
-                raise PolicyError(path, f"policy key '{path}' must be a mapping")
-            _check_keys(value, sub, f"{path}.")
+                found.append(PolicyError(path, f"policy key '{path}' must be a mapping"))
+                continue
+            _check_keys(value, sub, f"{path}.", found)
+
+
+def _known_only(data: Mapping[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """``data`` without the keys `key_errors` reports, so its values can be judged too."""
+    known = _known_keys(model)
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            continue
+        sub = known[key]
+        if sub is not None:
+            if not isinstance(value, Mapping):
+                continue
+            value = _known_only(value, sub)
+        kept[key] = value
+    return kept
 
 
 def merge(
@@ -197,6 +228,15 @@ def from_pyproject(rootdir: Path) -> dict[str, Any]:
     policy = tool.get("policy", {})
     if not isinstance(policy, dict):
         raise PolicyError("policy", "[tool.evalmix.policy] must be a table")
-    check_keys(policy)
-    build(policy)  # a bad value is this file's error, not every manifest's
+    # Every error at once, so one edit of the file can fix them all. A bad value is this
+    # file's error, not every manifest's.
+    errors = key_errors(policy)
+    try:
+        Policy.model_validate(_known_only(policy, Policy))
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"])
+            errors.append(PolicyError(key, f"policy key '{key}': {error['msg']}"))
+    if errors:
+        raise PolicyError(errors[0].key, "; ".join(e.message for e in errors))
     return policy

@@ -33,24 +33,28 @@ def set_payload(evalset: EvalSet) -> Payload:
     counts = evalset.origins.counts()
     # Escaped: payloads cross to the xdist controller (execnet cannot send a lone surrogate)
     # and end in terminals and reports.
-    return safe_data({
-        "name": evalset.name,
-        "manifest": evalset.manifest,
-        "total": len(evalset),
-        "counts": {origin: counts.get(origin, 0) for origin in ORIGINS},
-        "targets": dict(evalset.policy.mix.targets),
-    })
+    return safe_data(
+        {
+            "name": evalset.name,
+            "manifest": evalset.manifest,
+            "total": len(evalset),
+            "counts": {origin: counts.get(origin, 0) for origin in ORIGINS},
+            "targets": dict(evalset.policy.mix.targets),
+        }
+    )
 
 
 def check_payload(name: str, result: CheckResult) -> Payload:
-    return safe_data({
-        "name": name,
-        "status": result.status,
-        "findings": [f.to_dict() for f in ordered(result.findings)],
-        "warnings": [f.to_dict() for f in ordered(result.warnings)],
-        "skipped": result.skipped,
-        "data": result.data,
-    })
+    return safe_data(
+        {
+            "name": name,
+            "status": result.status,
+            "findings": [f.to_dict() for f in ordered(result.findings)],
+            "warnings": [f.to_dict() for f in ordered(result.warnings)],
+            "skipped": result.skipped,
+            "data": result.data,
+        }
+    )
 
 
 @dataclass
