@@ -587,7 +587,7 @@ def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
         connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         _limit_memory(connection)
         cursor = connection.execute(query)
-        rows = []
+        rows: list[Any] = []
         size = 0
         while len(rows) <= SQLITE_MAX_ROWS:
             chunk = cursor.fetchmany(100)

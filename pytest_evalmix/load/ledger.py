@@ -59,7 +59,7 @@ def append(path: Path, texts: Iterable[str], model: str, today: dt.date) -> None
         atomic.lock(fd)
         with open(fd, "rb", closefd=False) as handle:
             for raw in handle:
-                lines.pop(_sha_of(raw), None)
+                lines.pop(_sha_of(raw) or "", None)
         for line in lines.values():
             os.write(fd, line.encode("utf-8"))
     finally:

@@ -86,9 +86,8 @@ def check_write(path: Path, base: Path, rootdir: Path | None = None) -> Path:
     ``base`` must itself resolve inside ``rootdir`` when it is lexically inside it (a configured
     ``evalmix_dir`` outside the project is the user's choice; a symlink out of it is not).
     """
-    shown = path.name
+    shown = display_path(Path(os.path.normpath(path)), rootdir or base)
     if rootdir is not None:
-        shown = display_path(Path(os.path.normpath(path)), rootdir)
         if lexically_inside(base, rootdir) and not inside(base, rootdir):
             raise UnsafePath(
                 f"refused to write {shown}: {display_path(base, rootdir)} is a symlink that "
@@ -140,11 +139,16 @@ def _glob_root(pattern: str) -> tuple[str, list[str]]:
     """The literal directory prefix of a glob pattern, and its remaining components."""
     parts = pattern.replace("\\", "/").split("/")
     literal: list[str] = []
+    rest = parts[-1:]
     for index, part in enumerate(parts[:-1]):
         if glob.has_magic(part):
-            return "/".join(literal) or ".", parts[index:]
+            rest = parts[index:]
+            break
         literal.append(part)
-    return "/".join(literal) or ".", parts[len(literal) :]
+    prefix = "/".join(literal)
+    if literal == [""]:  # an absolute pattern: its root is the file system's
+        prefix = "/"
+    return prefix or ".", rest
 
 
 def _match(parts: list[str], names: list[str]) -> bool:

@@ -12,7 +12,9 @@ which is printable ASCII and says exactly what is in the file.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 # Control (Cc), format (Cf: bidi overrides, zero-width characters), surrogate (Cs), line and
 # paragraph separators (Zl, Zp), private use and unassigned (Co, Cn).
@@ -36,15 +38,19 @@ def escape(text: str, keep: str = "") -> str:
     return "".join(out)
 
 
-def safe_data(value: Any) -> Any:
+def safe_data(value: T) -> T:
     """Plain data with every string (keys too) escaped, as sent across processes or written
     into a report: nothing in it can fail to encode or reach a terminal raw."""
+    return cast(T, _safe(value))
+
+
+def _safe(value: Any) -> Any:
     if isinstance(value, str):
         return escape(value)
     if isinstance(value, dict):
-        return {safe_data(k): safe_data(v) for k, v in value.items()}
+        return {_safe(k): _safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [safe_data(v) for v in value]
+        return [_safe(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(safe_data(v) for v in value)
+        return tuple(_safe(v) for v in value)
     return value
