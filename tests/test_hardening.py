@@ -99,14 +99,14 @@ def test_1_a_relative_report_path_never_leaves_through_a_symlink(
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
     (project.path / "reports").symlink_to(outside)
-    WriteSetless(project)
+    healthy_set(project)
     result = run(project, "--evalmix", "--evalmix-report=reports/evalmix.md")
     out = clean(result)
     assert not list(outside.iterdir())
     assert "evalmix: could not write the report reports/evalmix.md: refused" in out
 
 
-def WriteSetless(project: pytest.Pytester) -> None:  # noqa: N802
+def healthy_set(project: pytest.Pytester) -> None:
     """A healthy set, written without the write_set fixture (tests that need two layouts)."""
     (project.path / "data").mkdir(exist_ok=True)
     (project.path / "data" / "support.jsonl").write_text(jsonl(healthy()), encoding="utf-8")
@@ -167,7 +167,7 @@ def test_1_review_never_appends_through_a_symlink(
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
     (outside / "victim.jsonl").write_text("", encoding="utf-8")
-    WriteSetless(project)
+    healthy_set(project)
     (project.path / "data" / "reviewed.jsonl").symlink_to(outside / "victim.jsonl")
     queue = project.path / "queue.jsonl"
     queue.write_text(json.dumps(candidate("c1", "prod-1")) + "\n", encoding="utf-8")
@@ -251,8 +251,8 @@ def test_3_lone_surrogates_never_break_a_run_or_a_report(
     reviews.mkdir(parents=True)
     (reviews / "x.jsonl").write_text(
         "".join(
-            '{"id": "c%d", "decision": "accepted", "by": "sam\\udc80", "at": "2026-11-20", '
-            '"seconds": 1}\n' % i
+            f'{{"id": "c{i}", "decision": "accepted", "by": "sam\\udc80", "at": "2026-11-20", '
+            '"seconds": 1}\n'
             for i in range(25)
         ),
         encoding="utf-8",
@@ -298,10 +298,14 @@ def test_4_deep_or_huge_values_in_a_log_the_ledger_or_the_cache(
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=["huge-int", "deep"])
-def test_4_deep_or_huge_values_in_a_queue_or_into_file(project: pytest.Pytester, value: str) -> None:
-    WriteSetless(project)
+def test_4_deep_or_huge_values_in_a_queue_or_into_file(
+    project: pytest.Pytester, value: str
+) -> None:
+    healthy_set(project)
     (project.path / "queue.jsonl").write_text(value + "\n", encoding="utf-8")
-    done = evalmix(project.path, "review", "queue.jsonl", "--into", "data/r.jsonl", "--reviewer", "d")
+    done = evalmix(
+        project.path, "review", "queue.jsonl", "--into", "data/r.jsonl", "--reviewer", "d"
+    )
     assert done.returncode == 1 and "queue.jsonl:1: JSON" in done.stderr
     (project.path / "queue.jsonl").write_text(
         json.dumps(candidate("c1", "prod-1")) + "\n", encoding="utf-8"
@@ -390,8 +394,17 @@ def test_6_a_malformed_200_answer_in_propose(
     write_set()
     env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": KEY}
     done = subprocess.run(
-        [*CLI, "propose", "support.evalmix.yaml", "--n", "2", "--out", "q.jsonl", "--limit", "1"]
-        + ["--synth", "record"],
+        [
+            *CLI,
+            "propose",
+            "support.evalmix.yaml",
+            "--n",
+            "2",
+            "--out",
+            "q.jsonl",
+            "--synth",
+            "record",
+        ],
         cwd=project.path,
         capture_output=True,
         text=True,
@@ -433,7 +446,9 @@ def test_7_sqlite_results_are_bounded_in_memory(
     )
     result = run(project, "--evalmix")
     out = clean(result)
-    assert "adv-blob: checker 'sqlite' " in out and "the query failed: string or blob too big" in out
+    assert (
+        "adv-blob: checker 'sqlite' " in out and "the query failed: string or blob too big" in out
+    )
     assert "adv-many: checker 'sqlite' " in out and "the query returns more than 16 MiB" in out
 
 
@@ -450,7 +465,10 @@ def test_8_a_long_component_or_a_nul_byte_is_a_finding(
     result = run(project, "--evalmix", *xdist)
     out = clean(result)
     assert result.ret == 1
-    assert f"support.evalmix.yaml:4: -: data path 'data/{long}.jsonl' has a component longer than 255 bytes" in out
+    assert (
+        f"support.evalmix.yaml:4: -: data path 'data/{long}.jsonl' has a component longer than 255 bytes"
+        in out
+    )
     assert "support.evalmix.yaml:5: -: data path 'data/x\\x00y.jsonl' contains a NUL byte" in out
     assert "\x00" not in out
 
@@ -475,7 +493,9 @@ def test_9_a_manifest_or_review_log_linked_outside_is_not_read(
     out = clean(result)
     assert result.ret == 2
     assert "secret" not in out
-    assert "linked.evalmix.yaml:1: the manifest is a symlink that resolves outside the rootdir" in out
+    assert (
+        "linked.evalmix.yaml:1: the manifest is a symlink that resolves outside the rootdir" in out
+    )
     result = run(project, "--evalmix", "support.evalmix.yaml")
     out = clean(result)
     assert "secret" not in out
@@ -507,7 +527,7 @@ def test_10_escapes_in_ids_owners_and_keys_are_shown_escaped(
 
 
 def test_10_review_shows_ids_and_generators_escaped(project: pytest.Pytester) -> None:
-    WriteSetless(project)
+    healthy_set(project)
     queue = candidate(
         "c1\x1b[8m",
         "prod-1\u202e",
@@ -600,7 +620,10 @@ def test_14_a_typo_in_a_data_entry_names_the_key(
 ) -> None:
     write_set(manifest="evalmix: 1\ndata:\n  - path: data/support.jsonl\n    feilds: deepeval\n")
     out = clean(run(project, "--evalmix"))
-    assert "support.evalmix.yaml:4: unknown manifest key 'data.0.feilds' (did you mean 'fields'?)" in out
+    assert (
+        "support.evalmix.yaml:4: unknown manifest key 'data.0.feilds' (did you mean 'fields'?)"
+        in out
+    )
 
 
 def test_14_a_typo_in_defaults_is_reported_once_at_the_manifest(
@@ -636,7 +659,9 @@ def test_14_review_at_and_a_null_id_say_what_is_wrong(
     bad[0]["review"] = {"by": "d", "decision": "accepted", "at": "yesterday"}
     bad[1] = {**bad[1], "name": None}
     del bad[1]["id"]
-    write_set(bad, manifest="evalmix: 1\ndata:\n  - path: data/support.jsonl\n    fields: {id: name}\n")
+    write_set(
+        bad, manifest="evalmix: 1\ndata:\n  - path: data/support.jsonl\n    fields: {id: name}\n"
+    )
     out = clean(run(project, "--evalmix"))
     assert "data/support.jsonl:1: prod-0: review.at is not a valid date: 'yesterday' —" in out
     assert "review.at.date" not in out and "review.at.datetime" not in out
