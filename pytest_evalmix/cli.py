@@ -237,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_propose(args)
         return run_review(args)
     except Failure as exc:
-        print(f"evalmix: error: {exc}", file=sys.stderr)
+        from pytest_evalmix.model.text import escape  # messages quote data: ids, paths
+
+        print(f"evalmix: error: {escape(str(exc), keep=chr(10))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nevalmix: interrupted", file=sys.stderr)
@@ -326,6 +328,7 @@ def run_propose(args: argparse.Namespace) -> int:
     from pytest_evalmix.load.evalset import ManifestError, load
     from pytest_evalmix.load.paths import check_write_below
     from pytest_evalmix.model import policy as policy_mod
+    from pytest_evalmix.model.text import escape
     from pytest_evalmix.review import propose
 
     manifest: Path = args.manifest
@@ -352,7 +355,7 @@ def run_propose(args: argparse.Namespace) -> int:
     if found.not_text:
         print(
             f"evalmix: note: {len(found.not_text)} seed(s) have an input that is not text and "
-            f"are left out: {', '.join(found.not_text)}",
+            f"are left out: {escape(', '.join(found.not_text))}",
             file=sys.stderr,
         )
     if not found.seeds:

@@ -25,6 +25,7 @@ from pytest_evalmix.load.evalset import EvalSet, ManifestError, display_path
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.load.paths import check_write, check_write_below
 from pytest_evalmix.model.findings import Finding, ordered
+from pytest_evalmix.model.text import escape
 from pytest_evalmix.pytest_plugin import sets
 from pytest_evalmix.pytest_plugin.fixtures import (
     evalmix_dir,
@@ -346,7 +347,7 @@ class EvalmixSession:
             except OSError as exc:
                 self.results_lines.append(f"results: could not write {shown}: {exc}")
             else:
-                name = self.set_names.get(manifest, manifest)
+                name = escape(self.set_names.get(manifest, manifest))  # a set's name is data
                 self.results_lines.append(f"results of {name}: {count} outcomes written to {shown}")
 
     def report(self) -> Report:
