@@ -99,6 +99,11 @@ def test_calculate_refuses(expression: str, message: str) -> None:
         ({"a": 1}, {"a": 1, "b": 2}, False),
         ([1, 2], [2, 1], False),
         ("1", 1, False),
+        (55, "55", True),
+        (39.980000000000004, " 39.98 ", True),
+        (55, "56", False),
+        (True, "1", False),
+        (55, "55 apples", False),
         (0.1, 0.10001, False),
     ],
 )
@@ -116,7 +121,7 @@ def test_arithmetic_findings_and_fixes(project: pytest.Pytester, write_set: Writ
         ),
         programmatic("calc-2", "arithmetic", 1, "1 / 0"),
         programmatic("calc-3", "arithmetic", 0, "__import__('os').system('touch PWNED')"),
-        programmatic("calc-4", "arithmetic", "39.98", "2 * 19.99"),
+        programmatic("calc-4", "arithmetic", "39.97", "2 * 19.99"),
         programmatic("calc-5", "arithmetic", 3, {"ticket": "no expression here"}),
     ]
     write_set(with_records(*broken))
@@ -128,7 +133,7 @@ def test_arithmetic_findings_and_fixes(project: pytest.Pytester, write_set: Writ
             "data/support.jsonl:16: calc-1: checker 'arithmetic' computes 39.98, not the gold 39.97 — correct the gold*",
             "data/support.jsonl:17: calc-2: checker 'arithmetic' cannot check this example: division by zero in \"1 / 0\" — fix the expression in the input",
             "data/support.jsonl:18: calc-3: checker 'arithmetic' cannot check this example: *is not allowed in an arithmetic expression: only numbers, + - * / ** %, unary + and -, and parentheses are allowed — *",
-            "data/support.jsonl:19: calc-4: checker 'arithmetic' computes 39.98, not the gold \"39.98\" (the gold is a string; write it as a number)*",
+            "data/support.jsonl:19: calc-4: checker 'arithmetic' computes 39.98, not the gold \"39.97\" — correct the gold*",
             "data/support.jsonl:20: calc-5: checker 'arithmetic' cannot check this example: arithmetic reads the expression from the input when it is a string, else from input.expression*",
         ]
     )

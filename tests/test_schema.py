@@ -239,7 +239,7 @@ policy:
         (
             "tagged.yaml",
             "- id: y1\n  input: x\n  gold: !!bool maybe\n- id: y2\n  input: !!int abc\n",
-            "data/tagged.yaml:1: -: invalid YAML value (KeyError: 'maybe'): a tagged value*",
+            "data/tagged.yaml:3: -: invalid YAML value (KeyError: 'maybe'): a tagged value*",
         ),
         (
             "bom.csv",
