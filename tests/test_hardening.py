@@ -601,7 +601,8 @@ def test_13_a_gold_of_text_that_reads_as_a_number_matches(
         data["label"] = {"source": "programmatic", "checker": "arithmetic"}
         return data
 
-    records = healthy()[:-3] + [
+    records = [
+        *healthy()[:-3],
         calc("adv-a", "17 * 3 + 4", "55"),
         calc("adv-b", "2 * 19.99", " 39.98 "),
         calc("adv-c", "17 * 3 + 4", "56"),
