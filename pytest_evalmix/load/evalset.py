@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_evalmix.load import fastload, yamlsafe
-from pytest_evalmix.load.paths import display_path, inside
+from pytest_evalmix.load.paths import bad_name, display_path, inside
 from pytest_evalmix.load.paths import expand as _expand
 from pytest_evalmix.load.paths import outside_finding as _outside
 from pytest_evalmix.load.readers import (
@@ -302,7 +302,18 @@ def load(
 
     if manifest.results is not None:
         results = (here / manifest.results).absolute()
-        if not inside(results, rootdir):
+        problem = bad_name(manifest.results)
+        if problem is not None:
+            evalset.findings.append(
+                Finding(
+                    shown,
+                    line_of("results"),
+                    None,
+                    f"results path '{manifest.results}' {problem}: no file can have that name",
+                    "fix the path in the manifest",
+                )
+            )
+        elif not inside(results, rootdir):
             evalset.findings.append(_outside(shown, line_of("results"), manifest.results))
         else:
             evalset.results = display_path(results, rootdir)
