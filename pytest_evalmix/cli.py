@@ -335,6 +335,10 @@ def run_propose(args: argparse.Namespace) -> int:
     if not manifest.is_file():
         raise Failure(f"no manifest at {manifest}")
     project = find_project(manifest.parent)
+    try:  # before any request is paid for: the queue must not leave through a symlink
+        check_write_below(args.out.absolute(), project.rootdir)
+    except OSError as exc:
+        raise Failure(str(exc)) from None
     try:
         project_policy = policy_mod.from_pyproject(project.rootdir)
         evalset = load(manifest.absolute(), project.rootdir, project_policy)
@@ -401,7 +405,6 @@ def run_propose(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"evalmix: note: {note}", file=sys.stderr)
     try:
-        check_write_below(args.out.absolute(), project.rootdir)
         propose.write_queue(args.out, records)
     except OSError as exc:
         raise Failure(f"cannot write the queue {args.out}: {exc.strerror or exc}") from None

@@ -186,6 +186,30 @@ def test_1_review_never_appends_through_a_symlink(
     assert (outside / "victim.jsonl").read_text() == ""
 
 
+def test_1_review_logs_and_queues_never_leave_through_a_symlink(
+    project: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    healthy_set(project)
+    (project.path / ".evalmix").mkdir()
+    (project.path / ".evalmix" / "reviews").symlink_to(outside)
+    (project.path / "queue.jsonl").write_text(
+        json.dumps(candidate("c1", "prod-1")) + "\n", encoding="utf-8"
+    )
+    done = evalmix(
+        project.path, "review", "queue.jsonl", "--into", "data/r.jsonl", "--reviewer", "dana",
+        stdin="r\n",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "refused to write .evalmix/reviews/dana.jsonl: a symlink in its directory" in done.stderr
+    assert not list(outside.iterdir())
+    (project.path / "queues").symlink_to(outside)
+    done = evalmix(project.path, "propose", "support.evalmix.yaml", "--out", "queues/q.jsonl")
+    assert done.returncode == 1
+    assert "refused to write queues/q.jsonl: a symlink in its directory" in done.stderr
+    assert not list(outside.iterdir())
+
+
 def candidate(rid: str, seed: str, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": rid,
