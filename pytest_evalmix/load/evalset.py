@@ -292,8 +292,10 @@ def load(
         defaults = spec.defaults
         if defaults and effective.schema_.extra != "allow":
             # A typo here is one mistake in the manifest, not one per record it fills.
-            defaults = _known_defaults(defaults, "", ("data", index, "defaults"), lines, shown)
-            evalset.findings.extend(defaults.pop(_TYPOS, []))
+            defaults, typos = _known_defaults(defaults, "", ("data", index, "defaults"), lines)
+            evalset.findings.extend(
+                Finding(shown, line, None, message, fix) for line, message, fix in typos
+            )
         for path in _expand(spec.path, here, rootdir, shown, entry_line, evalset.findings):
             evalset.files.append(display_path(path, rootdir))
             evalset._sources.append(
@@ -374,42 +376,34 @@ def _read_manifest(path: Path, shown: str) -> tuple[Manifest, dict[tuple[Any, ..
         raise ManifestError(shown, lines.get(loc, 1), message) from None
 
 
-_TYPOS = "\x00typos"
-
-
 def _known_defaults(
     defaults: dict[str, Any],
     prefix: str,
     at: tuple[Any, ...],
     lines: dict[tuple[Any, ...], int],
-    shown: str,
-) -> dict[str, Any]:
-    """``defaults`` without its unknown keys; the findings about them under `_TYPOS`."""
+) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+    """``defaults`` without its unknown keys, and ``(line, message, fix)`` for each of them."""
     known = EXAMPLE_KEYS.get(prefix)
     if known is None:
-        return defaults
+        return defaults, []
     kept: dict[str, Any] = {}
-    typos: list[Finding] = []
+    typos: list[tuple[int, str, str]] = []
     for key, value in defaults.items():
         dotted = f"{prefix}.{key}" if prefix else key
         if key not in known:
             typos.append(
-                Finding(
-                    shown,
+                (
                     lines.get((*at, key), lines.get(at, 1)),
-                    None,
                     f"unknown key '{dotted}' in the data entry's defaults{suggest(key, known)}",
                     "rename or remove it (or set policy.schema.extra: allow)",
                 )
             )
             continue
         if isinstance(value, dict):
-            value = _known_defaults(value, dotted, (*at, key), lines, shown)
-            typos.extend(value.pop(_TYPOS, []))
+            value, deeper = _known_defaults(value, dotted, (*at, key), lines)
+            typos.extend(deeper)
         kept[key] = value
-    if typos:
-        kept[_TYPOS] = typos
-    return kept
+    return kept, typos
 
 
 def _manifest_error(exc: ValidationError, raw: Any) -> tuple[Any, tuple[Any, ...]]:

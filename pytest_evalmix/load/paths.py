@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pytest_evalmix.load.readers import SUFFIXES
 from pytest_evalmix.model.findings import Finding
+from pytest_evalmix.model.text import escape
 
 # POSIX file systems (ext4, APFS, NTFS via its API) refuse a name longer than this many bytes.
 NAME_MAX = 255
@@ -37,6 +38,7 @@ class UnsafePath(OSError):
     """A write that would leave its directory through a symlink, or replace what it must not."""
 
     def __init__(self, message: str) -> None:
+        message = escape(message)  # it names paths, which a pull request chose
         super().__init__(message)
         self.message = message
 
@@ -101,9 +103,13 @@ def check_write(path: Path, base: Path, rootdir: Path | None = None) -> Path:
     try:
         real_parent.relative_to(real_base)
     except ValueError:
+        target = real_parent.as_posix()
+        if rootdir is not None and inside(real_parent, rootdir):
+            target = display_path(real_parent, rootdir.resolve())
         raise UnsafePath(
             f"refused to write {shown}: a symlink in its directory leads outside "
-            f"{base.name or base} (to {real_parent}) — replace the symlink with a real directory"
+            f"{display_path(base, rootdir or base.parent)} (to {target}) — replace the symlink "
+            "with a real directory"
         ) from None
     if path.is_symlink():
         raise UnsafePath(
