@@ -291,6 +291,26 @@ def test_3_lone_surrogates_never_break_a_run_or_a_report(
     assert json.loads((project.path / "r.json").read_text(encoding="utf-8"))["status"] == "failed"
 
 
+def test_3_a_lone_surrogate_in_a_queue_or_a_seed_is_refused_with_a_line(
+    project: pytest.Pytester,
+) -> None:
+    healthy_set(project)
+    (project.path / "queue.jsonl").write_text(
+        json.dumps(candidate("c1", "prod-1", input="hi \ud800")) + "\n", encoding="utf-8"
+    )
+    done = evalmix(
+        project.path, "review", "queue.jsonl", "--into", "data/r.jsonl", "--reviewer", "d",
+        stdin="a\nbilling\n",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "queue.jsonl:1: c1: holds a lone surrogate escape" in done.stderr
+    records = [record(f"prod-{i}", input=f"ticket {i} \ud800") for i in range(2)]
+    (project.path / "data" / "support.jsonl").write_text(jsonl(records), encoding="utf-8")
+    done = evalmix(project.path, "propose", "support.evalmix.yaml", "--out", "q.jsonl")
+    assert done.returncode == 1
+    assert "seed(s) have an input that is not text and are left out: prod-0, prod-1" in done.stderr
+
+
 # -- 4. deep or huge values -----------------------------------------------------------------------
 
 HOSTILE = ['{"id": ' + "9" * 5000 + "}", "[" * 100_000]

@@ -61,11 +61,20 @@ def seeds_of(evalset: EvalSet, origin: str, limit: int | None) -> Seeds:
             continue
         if limit is not None and len(found.seeds) >= limit:
             break
-        if isinstance(example.input, str) and example.input.strip():
+        if isinstance(example.input, str) and example.input.strip() and _text(example.input):
             found.seeds.append(Seed(example.id, example.input, example.gold))
         else:
             found.not_text.append(example.id)
     return found
+
+
+def _text(value: str) -> bool:
+    """A lone surrogate (``"\\ud800"`` is valid JSON) is not text: it cannot be sent or saved."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def candidate_id(seed_id: str, text: str) -> str:

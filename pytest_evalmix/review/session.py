@@ -105,6 +105,11 @@ def read_queue(path: Path, shown: str) -> list[Candidate]:
             problems.append(f"{shown}:{number}: JSON {what} to read")
             continue
         problem = _queue_problem(record)
+        if problem is None and not _encodable(json.dumps(record, ensure_ascii=False)):
+            problem = (
+                f"{record['id']}: holds a lone surrogate escape (\\ud800-\\udfff), which is "
+                "not text and could not be saved"
+            )
         if problem is None and record["id"] in seen:
             problem = f"duplicate id {record['id']!r}, also at line {seen[record['id']]}"
         if problem is not None:

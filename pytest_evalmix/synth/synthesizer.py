@@ -505,6 +505,12 @@ class Synthesizer:
 def _validate(seed: object, n: object) -> None:
     if not isinstance(seed, str) or not seed.strip():
         raise SynthesisError(f"a seed must be a non-empty string, not {seed!r}")
+    try:
+        seed.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SynthesisError(
+            f"a seed must be text, and {seed!r} holds a lone surrogate that no API can receive"
+        ) from None
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise SynthesisError(f"n must be a positive integer, not {n!r}")
 
