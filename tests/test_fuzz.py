@@ -10,6 +10,7 @@ keeps a manifest that cannot be read from stopping the others' checks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -154,6 +155,17 @@ def build_project(root: Path, copies: int) -> list[Path]:
         shutil.copytree(
             source, copy, ignore=shutil.ignore_patterns("test_*.py", "conftest.py", "*.sqlite*")
         )
+        # A results file too, so that mutations reach the outcomes reader.
+        ids = [json.loads(line)["id"] for line in (copy / "data" / "production.jsonl").open()]
+        (copy / "results.jsonl").write_text(
+            "".join(
+                json.dumps({"id": rid, "passed": i % 5 != 0, "failure_mode": "wrong-queue"}) + "\n"
+                for i, rid in enumerate(ids)
+            ),
+            encoding="utf-8",
+        )
+        with (copy / "support.evalmix.yaml").open("a", encoding="utf-8") as manifest:
+            manifest.write("results: results.jsonl\n")
         (copy / "db").mkdir(exist_ok=True)
         connection = sqlite3.connect(copy / "db" / "orders.sqlite")
         connection.executescript((source / "db" / "orders.sql").read_text(encoding="utf-8"))
@@ -217,3 +229,41 @@ def test_mutated_example_project(pytester: pytest.Pytester, batch: int) -> None:
         assert bad not in out, f"{bad}\n{context}\n{out[-3000:]}"
     assert elapsed < SECONDS_PER_RUN, context
     assert digests(root / "evals") == before, context
+
+
+def test_mutated_queues_logs_ledgers_and_cache_entries_read_cleanly(tmp_path: Path) -> None:
+    """The readers of `evalmix review` and of the synthesizer's state, called directly on a few
+    hundred mutations: each returns, or refuses with its own one-line error."""
+    from pytest_evalmix.load import decisions, ledger
+    from pytest_evalmix.review.session import ReviewError, read_queue
+    from pytest_evalmix.synth.synthesizer import CacheMiss, Synthesizer
+
+    rng = random.Random(SEED)
+    queue = json.dumps(
+        {
+            "id": "syn-prod-1-3f2a9c1b",
+            "input": "I canceled on the 3rd, yet November was still billed.",
+            "origin": "synthetic",
+            "synthetic": {"generator": "claude-opus-4-7", "method": "paraphrase"},
+            "seed": {"id": "prod-1", "input": "I cancelled but was charged.", "gold": "refunds"},
+        }
+    ).encode()
+    log = json.dumps(
+        {"id": "c1", "decision": "accepted", "by": "dana", "at": "2026-11-20", "seconds": 4.2}
+    ).encode()
+    cache = next((EXAMPLE / ".evalmix" / "cache").glob("*.json")).read_bytes()
+    ledger_line = (EXAMPLE / ".evalmix" / "ledger.jsonl").read_bytes().splitlines()[0]
+    synthesizer = Synthesizer(model="claude-opus-4-7", evalmix_dir=tmp_path)
+    path = tmp_path / "file"
+    for _ in range(200):
+        mutation = rng.choice(MUTATIONS)
+        for original in (queue, log, ledger_line):
+            path.write_bytes(mutation(rng, original + b"\n" + original + b"\n"))
+            with contextlib.suppress(ReviewError):
+                read_queue(path, "queue.jsonl")
+            decisions.read(path)
+            ledger.read(path)
+            list(decisions.ids_in(path))
+        path.write_bytes(mutation(rng, cache))
+        with contextlib.suppress(CacheMiss):
+            synthesizer._read(path)
