@@ -589,12 +589,13 @@ def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
         cursor = connection.execute(query)
         rows: list[Any] = []
         size = 0
-        while len(rows) <= SQLITE_MAX_ROWS:
-            chunk = cursor.fetchmany(100)
-            if not chunk:
+        # Row by row, so that without SQLite's own limits (Python < 3.11) at most one oversized
+        # row is held when the byte cap stops the query.
+        for row in cursor:
+            rows.append(row)
+            if len(rows) > SQLITE_MAX_ROWS:
                 break
-            rows.extend(chunk)
-            size += sum(_value_bytes(value) for row in chunk for value in row)
+            size += sum(_value_bytes(value) for value in row)
             if size > SQLITE_MAX_BYTES:
                 raise CheckerError(
                     f"the query returns more than {SQLITE_MAX_BYTES // 2**20} MiB",
