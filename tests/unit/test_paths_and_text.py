@@ -67,7 +67,7 @@ def test_check_write(tmp_path: Path) -> None:
     base = root / ".evalmix"
     assert check_write(base / "results" / "x.jsonl", base, root)  # not there yet: fine
     (base / "results").symlink_to("../data")
-    with pytest.raises(UnsafePath, match="leads outside .evalmix"):
+    with pytest.raises(UnsafePath, match=r"leads outside \.evalmix"):
         check_write(base / "results" / "x.jsonl", base, root)
     (base / "ledger.jsonl").symlink_to(tmp_path / "outside" / "ledger.jsonl")
     with pytest.raises(UnsafePath, match="it is a symlink"):
