@@ -83,8 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     ACTIVE_CONFIGS.append(config)
     if not enabled(config):
         return
+    # Imported by its full name, not from its package: the package outlives a pytester run
+    # that drops this module, and `from package import module` would hand back the stale one.
+    import pytest_evalmix.pytest_plugin.session as collect
     from pytest_evalmix.model import policy as policy_mod
-    from pytest_evalmix.pytest_plugin import session as collect
 
     try:
         project_policy = policy_mod.from_pyproject(config.rootpath)

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import pytest_evalmix
+
 TODAY = "2026-11-25"
+
+# pytester's in-process runs drop from sys.modules every module first imported during the run,
+# while modules imported before it (the plugin's entry point and its packages) stay. A later run
+# would then mix two copies of one module (a `from package import module` finds the dropped copy
+# still set on the package), so that an exception raised by one copy's class escapes an `except`
+# naming the other's. Importing the whole package up front makes every run share one copy.
+for _module in pkgutil.walk_packages(pytest_evalmix.__path__, "pytest_evalmix."):
+    importlib.import_module(_module.name)
 
 
 def record(

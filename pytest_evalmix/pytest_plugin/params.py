@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 
 import pytest
 
+import pytest_evalmix.pytest_plugin.sets as sets  # by full name: see plugin.pytest_configure
 from pytest_evalmix.load.evalset import ManifestError, display_path, load
 from pytest_evalmix.model.policy import PolicyError, from_pyproject, suggest
 from pytest_evalmix.model.records import ORIGINS
-from pytest_evalmix.pytest_plugin import sets
 from pytest_evalmix.pytest_plugin.fixtures import ACTIVE_CONFIGS, FAILURE_MODE
 
 # What ``pytest.param`` returns. Its class, ParameterSet, is not part of pytest's public API,

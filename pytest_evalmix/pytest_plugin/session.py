@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import pytest_evalmix.pytest_plugin.sets as sets  # by full name: see plugin.pytest_configure
 from pytest_evalmix import EvalmixWarning, checkers, rules
 from pytest_evalmix.load import outcomes as outcomes_mod
 from pytest_evalmix.load.atomic import write_atomic
@@ -26,7 +27,6 @@ from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.load.paths import check_write, check_write_below
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.text import escape
-from pytest_evalmix.pytest_plugin import sets
 from pytest_evalmix.pytest_plugin.fixtures import (
     evalmix_dir,
     is_xdist_controller,
