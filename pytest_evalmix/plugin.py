@@ -59,6 +59,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="replay",
         help="how the synthesizer uses its cache (default: replay)",
     )
+    group.addoption(
+        "--evalmix-base",
+        default=None,
+        metavar="REF",
+        help="compare every eval set with its state at git revision REF (read with git, "
+        "nothing checked out): adds the changes check and a since-REF delta to the summary",
+    )
     parser.addini("evalmix", "enable pytest-evalmix for this project", type="bool", default=False)
     parser.addini(
         "evalmix_manifests", "globs of eval-set manifests", type="args", default=DEFAULT_MANIFESTS

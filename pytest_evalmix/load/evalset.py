@@ -239,11 +239,15 @@ def load(
     rootdir: Path,
     project_policy: Mapping[str, Any],
     sharing: int = 1,
+    *,
+    records: bool = True,
 ) -> EvalSet:
     """Load one eval set. Bad records become findings; a bad manifest raises `ManifestError`.
 
     ``sharing`` is how many processes load side by side (pytest-xdist workers); big JSONL
     inputs are scanned with this process's share of the cores (see `fastload.scan_files`).
+    With ``records=False`` only the manifest is read and its data files resolved; `fill` reads
+    the records later (`load.git` puts the files of a git revision in place in between).
     """
     shown = display_path(manifest_path, rootdir)
     if not inside(manifest_path, rootdir):
@@ -321,8 +325,14 @@ def load(
             evalset.results = display_path(results, rootdir)
             evalset.results_path = results
 
-    _fill(evalset, sharing)
+    if records:
+        _fill(evalset, sharing)
     return evalset
+
+
+def fill(evalset: EvalSet, sharing: int = 1) -> None:
+    """Read the records of a set that `load` resolved with ``records=False``."""
+    _fill(evalset, sharing)
 
 
 def _default_name(path: Path) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_evalmix.load import cache, decisions, ledger
+from pytest_evalmix.load.delta import Baseline, Comparison
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.outcomes import ResultsFile, read_results
 from pytest_evalmix.load.paths import inside
@@ -21,6 +22,7 @@ from pytest_evalmix.load.paths import inside
 RESULTS = "results"
 LEDGER = "ledger"
 REVIEWS = "reviews"
+BASE = "base"
 
 # The check that owns a results file's findings (its bad lines, its unknown ids).
 RESULTS_CHECK = "pass-rates"
@@ -38,10 +40,15 @@ class Inputs:
     results: ResultsFile | None = None
     ledger: Mapping[str, ledger.Entry] = field(default_factory=dict)
     reviews: Sequence[decisions.Log] = ()
+    # With ``--evalmix-base=REF``: the set compared with itself at REF (see `load.delta`).
+    base: Comparison | None = None
 
 
-def load(evalset: EvalSet, evalmix_dir: Path, needs: Collection[str]) -> Inputs:
-    """The inputs named in ``needs`` (`RESULTS`, `LEDGER`, `REVIEWS`); the rest stay empty."""
+def load(
+    evalset: EvalSet, evalmix_dir: Path, needs: Collection[str], base: Baseline | None = None
+) -> Inputs:
+    """The inputs named in ``needs`` (`RESULTS`, `LEDGER`, `REVIEWS`, `BASE`); the rest stay
+    empty. `BASE` needs ``base``, the revision given by ``--evalmix-base``."""
     results = None
     if RESULTS in needs and evalset.results_path is not None and evalset.results is not None:
         shown = evalset.results
@@ -54,6 +61,7 @@ def load(evalset: EvalSet, evalmix_dir: Path, needs: Collection[str]) -> Inputs:
         results=results,
         ledger=read_ledger(evalmix_dir / ledger.LEDGER_NAME) if LEDGER in needs else {},
         reviews=read_reviews(evalmix_dir) if REVIEWS in needs else (),
+        base=base.compare(evalset) if BASE in needs and base is not None else None,
     )
 
 

@@ -20,8 +20,10 @@ import pytest
 
 import pytest_evalmix.pytest_plugin.sets as sets  # by full name: see plugin.pytest_configure
 from pytest_evalmix import EvalmixWarning, checkers, rules
+from pytest_evalmix.load import git
 from pytest_evalmix.load import outcomes as outcomes_mod
 from pytest_evalmix.load.atomic import write_atomic
+from pytest_evalmix.load.delta import Baseline
 from pytest_evalmix.load.evalset import EvalSet, ManifestError, display_path
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.load.paths import check_write, check_write_below
@@ -31,11 +33,12 @@ from pytest_evalmix.pytest_plugin.fixtures import (
     evalmix_dir,
     is_xdist_controller,
     is_xdist_worker,
+    xdist_workers,
 )
 from pytest_evalmix.pytest_plugin.params import outcome_of
 from pytest_evalmix.report import terminal, views
 from pytest_evalmix.report.data import Payload, Report, check_payload, set_payload
-from pytest_evalmix.rules import AFTER_EVALS, CheckResult, Context, registry
+from pytest_evalmix.rules import AFTER_EVALS, BASE_ONLY, CheckResult, Context, registry
 
 
 def register(config: pytest.Config, project_policy: dict[str, Any], patterns: list[str]) -> None:
@@ -73,7 +76,10 @@ class ManifestFile(pytest.File):
                 f"evalmix: {shown}:1: cannot load this eval set: {type(exc).__name__}: {exc} "
                 "— this is a bug in pytest-evalmix; please report it with the file that caused it"
             ) from None
+        base = self.config.pluginmanager.getplugin("evalmix-session").base
         for name in registry():
+            if name in BASE_ONLY and base is None:
+                continue  # ``changes``: only under --evalmix-base
             yield CheckItem.from_parent(self, name=name, evalset=evalset)
 
 
@@ -147,6 +153,7 @@ class EvalmixSession:
         # Under xdist, on the controller: the sets one worker loaded, pickled (see
         # `ship_sets`), so that judging the outcomes needs no second load of a big set.
         self.shipped_sets: bytes | None = None
+        self.base = _open_base(config)
 
     def context(self) -> Context:
         return Context(
@@ -155,6 +162,7 @@ class EvalmixSession:
             # Taken per item, so conftests met during collection have registered theirs.
             checkers=checkers.registered(),
             outcomes=outcomes_mod.merge_session(self.outcomes),
+            base=self.base,
         )
 
     def is_manifest(self, name: str) -> bool:
@@ -509,6 +517,19 @@ def _import_checkers(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"ini evalmix_checkers: cannot import {name!r}: {type(exc).__name__}: {exc}"
             ) from None
+
+
+def _open_base(config: pytest.Config) -> Baseline | None:
+    """``--evalmix-base=REF``, resolved with git now: a REF that git cannot resolve is a usage
+    error (exit 4) before anything is collected."""
+    ref = config.getoption("evalmix_base")
+    if ref is None:
+        return None
+    try:
+        base = git.open_base(config.rootpath, ref)
+    except git.GitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return Baseline(base, sets.project_policy(config), sharing=xdist_workers(config))
 
 
 def _warn(findings: list[Finding]) -> list[Finding]:

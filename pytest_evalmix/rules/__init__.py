@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_evalmix.checkers import Checker, builtins
 from pytest_evalmix.load import inputs as inputs_mod
@@ -22,6 +22,9 @@ from pytest_evalmix.load.inputs import Inputs as Inputs  # the rules' fourth arg
 from pytest_evalmix.load.outcomes import Outcome
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy
+
+if TYPE_CHECKING:
+    from pytest_evalmix.load.delta import Baseline
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Context:
     # the pytest tests parametrized with `pytest_evalmix.examples`. A set's results file is an
     # `Inputs` of its own.
     outcomes: Mapping[str, Mapping[str, Outcome]] = field(default_factory=dict)
+    # ``--evalmix-base=REF``: the revision the ``changes`` check compares each set with (its
+    # comparison is an `Inputs`, made by `run`).
+    base: Baseline | None = None
 
 
 @dataclass
@@ -61,16 +67,20 @@ NEEDS: dict[str, frozenset[str]] = {
     "pass-rates": frozenset({inputs_mod.RESULTS}),
     "failure-modes": frozenset({inputs_mod.RESULTS}),
     "review": frozenset({inputs_mod.REVIEWS}),
+    "changes": frozenset({inputs_mod.BASE}),
 }
 
 # Checks that judge eval outcomes, so must run after every eval of the session has reported. The
 # pytest layer runs them last, on the controller, under xdist too (see `collect`).
 AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes"})
+# Checks collected only under ``--evalmix-base=REF``.
+BASE_ONLY: frozenset[str] = frozenset({"changes"})
 
 
 def registry() -> dict[str, Check]:
     """Every check, in the order its items are collected (stable, so xdist workers agree)."""
     from pytest_evalmix.rules import (
+        changes,
         failure_modes,
         gold_provenance,
         mix,
@@ -88,11 +98,14 @@ def registry() -> dict[str, Check]:
         "pass-rates": pass_rates.check,
         "failure-modes": failure_modes.check,
         "review": review.check,
+        "changes": changes.check,
     }
 
 
 def run(name: str, evalset: EvalSet, context: Context) -> CheckResult:
     """Run check ``name`` on a set: load what it needs (served from the per-process cache when
     unchanged), then apply its pure rule. The one way front ends run a check."""
-    needed = inputs_mod.load(evalset, context.evalmix_dir, NEEDS.get(name, frozenset()))
+    needed = inputs_mod.load(
+        evalset, context.evalmix_dir, NEEDS.get(name, frozenset()), base=context.base
+    )
     return registry()[name](evalset, evalset.policy, context, needed)
