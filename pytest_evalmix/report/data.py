@@ -134,6 +134,14 @@ class SetReport:
             return None
         return check.data
 
+    def since_base(self) -> dict[str, Any] | None:
+        """The ``changes`` check's data (see `rules.changes`), when it ran under
+        ``--evalmix-base``: what changed in the set since REF."""
+        check = self.checks.get("changes")
+        if check is None or not isinstance(check.data.get("state"), str):
+            return None
+        return check.data
+
     def coming_due(self) -> list[tuple[str | None, list[dict[str, Any]]]]:
         """Provisional labels by owner (owners A-Z, unowned last), each owner's by date.
 
@@ -216,6 +224,9 @@ class Report:
                     f"have a result ({share})",
                     None,
                 )
+            since = evalset.since_base()
+            if since is not None:
+                yield from ((line, None) for line in delta_lines(since))
             width = max((len(name) for name in evalset.checks), default=0)
             for name, check in evalset.checks.items():
                 yield f"  {name.ljust(width)}  {check.headline()}", check.style()
@@ -232,6 +243,78 @@ class Report:
                             ),
                             None,
                         )
+
+
+def delta_headline(since: dict[str, Any]) -> str:
+    """One line of what changed since REF: ``since origin/main (1a2b3c4d5e): 2 added, ...``."""
+    where = f"since {since['ref']} ({str(since['commit'])[:10]})"
+    if since["state"] == "unreadable":
+        return f"{where}: not compared, the manifest there cannot be read"
+    added = sum(since["added"].values())
+    if since["state"] == "new":
+        return f"{where}: a new eval set, {added} added"
+    removed = sum(since["removed"].values())
+    changed = sum(since["changed"].values())
+    golds = since["golds_changed"]
+    backfilled = since["backfilled"]
+    return (
+        f"{where}: {added} added, {removed} removed, {changed} changed; "
+        f"{golds} gold{'s' if golds != 1 else ''} changed; {backfilled} provisional "
+        f"label{'s' if backfilled != 1 else ''} backfilled"
+    )
+
+
+def delta_rows(since: dict[str, Any]) -> list[list[str]]:
+    """Per origin: before (count and share), after, added, removed, changed; then the total."""
+    before, after = since["before"], since["after"]
+    before_total, after_total = since["before_total"], since["after_total"]
+
+    def cell(count: int, total: int) -> str:
+        return f"{count} ({count / total:.1%})" if total else str(count)
+
+    rows = []
+    for origin in ORIGINS:
+        rows.append(
+            [
+                origin,
+                cell(before.get(origin, 0), before_total),
+                cell(after.get(origin, 0), after_total),
+                str(since["added"].get(origin, 0)),
+                str(since["removed"].get(origin, 0)),
+                str(since["changed"].get(origin, 0)),
+            ]
+        )
+    rows.append(
+        [
+            "total",
+            str(before_total),
+            str(after_total),
+            str(sum(since["added"].values())),
+            str(sum(since["removed"].values())),
+            str(sum(since["changed"].values())),
+        ]
+    )
+    return rows
+
+
+DELTA_HEADERS = ["origin", "before", "after", "added", "removed", "changed"]
+
+
+def delta_lines(since: dict[str, Any]) -> Iterator[str]:
+    """The terminal view of what changed since REF: a headline, then the mix before and after
+    with what was added, removed and changed, by origin."""
+    yield f"  {delta_headline(since)}"
+    if since["state"] == "unreadable":
+        return
+    table = tabulate(
+        delta_rows(since),
+        headers=DELTA_HEADERS,
+        tablefmt="simple",
+        colalign=("left", *["right"] * (len(DELTA_HEADERS) - 1)),
+    )
+    yield from (f"  {line}" for line in table.splitlines())
+    if since.get("new_files"):
+        yield f"  new data files since {since['ref']}: {', '.join(since['new_files'])}"
 
 
 def _outcome_cells(data: dict[str, Any]) -> list[str]:

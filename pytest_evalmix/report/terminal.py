@@ -50,6 +50,14 @@ def _compact_line(evalset: SetReport) -> str:
     if evalset.total:
         line += f", {mix}"
     line += f"; {checks}"
+    since = evalset.since_base()
+    if since is not None and since["state"] == "compared":
+        line += (
+            f"; since {since['ref']} +{sum(since['added'].values())} "
+            f"-{sum(since['removed'].values())} ~{sum(since['changed'].values())}"
+        )
+    elif since is not None:
+        line += f"; since {since['ref']}: {since['state']}"
     due = [entry for _, entries in evalset.coming_due() for entry in entries]
     if due:
         first = min(due, key=lambda e: (e["backfill_by"], e["id"]))

@@ -25,12 +25,21 @@ from typing import Any
 from pytest_evalmix.load.outcomes import format_rate
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.records import ORIGINS
-from pytest_evalmix.report.data import CheckReport, Report, SetReport
+from pytest_evalmix.report.data import (
+    DELTA_HEADERS,
+    CheckReport,
+    Report,
+    SetReport,
+    delta_headline,
+    delta_rows,
+)
 from pytest_evalmix.rules.provisional import due_in
 
 # Bump when a field is removed or changes meaning; adding a field keeps the version.
 REPORT_VERSION = 1
 FORMATS = {".md": "markdown", ".json": "json"}
+# Findings of ``changes`` repeated at the top of the Markdown report; all are in each set's part.
+TOP_FINDINGS = 20
 
 # A manifest that could not be read: ``{"path": ..., "message": ...}``. It has no checks, so it
 # would otherwise be missing from a report whose run exited 2.
@@ -111,6 +120,7 @@ def _set_data(evalset: SetReport) -> dict[str, Any]:
         "pass_rate": _pass_rate(outcomes.get("coverage")),
         "coming_due": [entry for _, entries in evalset.coming_due() for entry in entries],
         "checks": [_check_data(check) for check in evalset.checks.values()],
+        "since_base": evalset.since_base(),
     }
 
 
@@ -187,6 +197,7 @@ def to_markdown(report: Report, *, today: dt.date, errors: Iterable[ManifestErro
     else:
         summary = f"No eval set was checked ({today.isoformat()})."
     out += [summary, ""]
+    out += _since_markdown(report)
     if error_list:
         out += ["## Manifests that could not be read", ""]
         out += _code_block(f"{e['message']}" for e in error_list)
@@ -202,6 +213,14 @@ def _set_markdown(evalset: SetReport) -> list[str]:
         f"{_code(evalset.manifest)} · {evalset.total} example{'s' if evalset.total != 1 else ''}",
         "",
     ]
+    since = evalset.since_base()
+    if since is not None:
+        out += [_text(delta_headline(since)), ""]
+        if since["state"] != "unreadable":
+            out += _table(DELTA_HEADERS, [":--", *["--:"] * 5], delta_rows(since))
+        if since.get("new_files"):
+            files = ", ".join(_code(str(name)) for name in since["new_files"])
+            out += [f"New data files since {_code(str(since['ref']))}: {files}", ""]
     outcomes = evalset.outcomes()
     if outcomes is not None and not (outcomes.get("coverage") or {}).get("results"):
         outcomes = None  # no eval outcome at all: pass-rate columns would be all dashes
@@ -261,6 +280,47 @@ def _set_markdown(evalset: SetReport) -> list[str]:
         for check in warned:
             out += [f"{_code(check.name)}:", ""]
             out += _code_block(f.render() for f in check.warnings)
+    return out
+
+
+def _since_markdown(report: Report) -> list[str]:
+    """What the change under review does to each set, first in the report (and so first in a
+    pull request's step summary): one row per set, then the unsigned relabels and backfills."""
+    rows, findings = [], []
+    ref = None
+    for evalset in report.sets:
+        since = evalset.since_base()
+        if since is None:
+            continue
+        ref = ref or str(since["ref"])
+        check = evalset.checks["changes"]
+        if since["state"] == "unreadable":
+            before, counts = "?", ["-"] * 5
+        else:
+            before = "new" if since["state"] == "new" else str(since["before_total"])
+            counts = [str(sum(since[key].values())) for key in ("added", "removed", "changed")]
+            counts += [str(since["golds_changed"]), str(since["backfilled"])]
+        rows.append(
+            [
+                _text(evalset.name),
+                f"{before} → {since['after_total']}",
+                *counts,
+                f"{_STATUS_MARK[check.status]} {check.headline()}",
+            ]
+        )
+        findings += check.findings
+    if not rows:
+        return []
+    out = [f"## Changes since {_code(ref or '')}", ""]
+    headers = ["eval set", "examples", "added", "removed", "changed", "golds changed"]
+    headers += ["backfilled", "`changes`"]
+    out += _table(headers, [":--", *["--:"] * 6, ":--"], rows)
+    if findings:
+        shown = findings[:TOP_FINDINGS]
+        out += ["Relabels and backfills nobody signed:", ""]
+        out += _code_block(f.render() for f in shown)
+        if len(findings) > len(shown):
+            out += [f"… and {len(findings) - len(shown)} more, under each set's findings.", ""]
     return out
 
 
