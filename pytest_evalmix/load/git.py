@@ -127,6 +127,8 @@ class _Extraction(threading.Thread):
         self.start()
 
     def run(self) -> None:
+        if not self.blobs:
+            return
         try:
             with subprocess.Popen(
                 ["git", "cat-file", "--batch"],
@@ -222,8 +224,9 @@ def set_at(
     manifest did not exist at REF. A manifest that cannot be read at REF raises
     `ManifestError`, as at HEAD.
 
-    ``lines``, when given, rewrites each chunk of the plain JSONL files (read as their own keys,
-    ``schema.extra: forbid``), whose lines the loader reads on their own.
+    ``lines``, when given, writes REF's copy of the plain JSONL files (read as their own keys,
+    under ``schema.extra: forbid``), whose lines the loader reads each on its own; other files
+    are copied whole.
     """
     tree = base.tree()
     blob = tree.get(manifest)
@@ -249,10 +252,12 @@ def set_at(
                         blobs.append((tree[name], root / name))
         # Other formats are copied whole by a thread, while `lines` works on the JSONL.
         extraction = base.extract(blobs)
-        if lines is not None:
-            raw.mkdir()
-            lines.write(base, rewrites, raw)
-        extraction.finish()
+        try:
+            if lines is not None:
+                raw.mkdir()
+                lines.write(base, rewrites, raw)
+        finally:
+            extraction.finish()
         evalset_mod.fill(evalset, sharing)
         yield evalset
 
