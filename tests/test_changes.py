@@ -346,3 +346,23 @@ def test_lines_shifted_and_records_moved_between_files(
             "*new data files since base: data/adversarial.jsonl",
         ]
     )
+
+
+def test_a_manifest_unreadable_at_ref_skips_the_check(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    """The pull request may be the one that fixes the manifest: nothing to compare, no failure."""
+    git(project.path, "init", "-q", "-b", "main")
+    write_set(manifest="evalmix: 1\ndata: [data/support.jsonl\n")
+    commit(project.path, "broken")
+    write_set()
+    result = run(project, "--evalmix", "--evalmix-base=main", "-rs")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*since main (*): not compared, the manifest there cannot be read",
+            "SKIPPED*the manifest at main cannot be read, so there is nothing to compare with: "
+            "support.evalmix.yaml:3: malformed YAML*",
+        ],
+        consecutive=False,
+    )
