@@ -366,3 +366,21 @@ def test_a_manifest_unreadable_at_ref_skips_the_check(
         ],
         consecutive=False,
     )
+
+
+def test_records_retired_from_the_middle(repo: Path, project: pytest.Pytester) -> None:
+    """Lines removed mid-file: the walk finds its step again, and a relabel after them is still
+    caught at its line."""
+    records = healthy()
+    del records[2], records[4]  # prod-2 and prod-5
+    records[12]["gold"] = "refunds"  # syn-4, now on line 13
+    rewrite(repo / "data" / "support.jsonl", records)
+    result = run(project, "--evalmix", "--evalmix-base=base")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            'data/support.jsonl:13: syn-4: gold changed since base, "billing" → "refunds"*',
+            "*since base (*): 0 added, 2 removed, 1 changed; 1 gold changed;*",
+            "*production*10 (50.0%)*8 (44.4%)*0*2*0",
+        ]
+    )

@@ -33,6 +33,10 @@ from pytest_evalmix.model.records import Example
 
 GOLD_TEXT = 200
 RAW_BUDGET = 64 * 1024 * 1024
+# How far ahead a walk in step looks for a line when lines were added or removed, and how many
+# lookups in a row may find nothing before it gives up and matches the rest by hash.
+WINDOW = 1000
+GIVE_UP = 8
 
 
 class Digest(NamedTuple):
@@ -229,40 +233,83 @@ class _Lines:
 
     def _in_step(self, ref: Iterator[bytes], number: int, candidates: Path) -> None:
         """Walk REF's file and HEAD's of the same name together: lines that differ at a
-        position become candidates on both sides."""
+        position become candidates on both sides. Where lines were added or removed, the walk
+        finds its step again (`_realign`); where it cannot, the rest of both files become
+        candidates, matched by hash."""
         row_lo, row_hi = self.spans[number]
         with (
             self.head._sources[number - 1].path.open("rb", buffering=0) as handle,
             candidates.open("wb") as out,
         ):
-            ref_lines, head_lines = _split(ref), _split(_chunks(handle))
-            ref_buf: list[bytes] = []
-            head_buf: list[bytes] = []
-            first = 1  # the line number of head_buf[0]
-            while True:
-                if not ref_buf:
-                    ref_buf = next(ref_lines, [])
-                if not head_buf:
-                    head_buf = next(head_lines, [])
-                if not ref_buf or not head_buf:
+            at_ref, at_head = _Buffer(_split(ref)), _Buffer(_split(_chunks(handle)))
+            first = 1  # the line number of HEAD's current line
+            lost = 0  # realignments in a row that found nothing
+            size = 1 << 16  # lines per step: small just after a realignment, then doubling
+            while lost < GIVE_UP:
+                at_ref.fill(1)
+                at_head.fill(1)
+                step = min(at_ref.left, at_head.left, size)
+                if not step:
                     break
-                step = min(len(ref_buf), len(head_buf))
-                ref_part, ref_buf = ref_buf[:step], ref_buf[step:]
-                head_part, head_buf = head_buf[:step], head_buf[step:]
+                ref_part, head_part = at_ref.peek(step), at_head.peek(step)
                 equal = list(map(eq, ref_part, head_part))
-                if False in equal:
-                    missed = list(compress(range(step), map(not_, equal)))
-                    out.write(b"\n".join(map(ref_part.__getitem__, missed)) + b"\n")
-                    for at in missed:
-                        self._want(head_part[at], first + at, row_lo, row_hi)
-                first += step
-            for parts in (ref_buf, *ref_lines):  # REF's file is longer
+                done = step
+                for at in compress(range(step), map(not_, equal)):
+                    if at + 1 < step and not equal[at + 1]:
+                        done = at  # two in a row: lines added or removed here?
+                        break
+                    out.write(ref_part[at] + b"\n")  # one line changed in place
+                    self._want(head_part[at], first + at, row_lo, row_hi)
+                at_ref.skip(done)
+                at_head.skip(done)
+                first += done
+                if done < step:
+                    found, moved = self._realign(at_ref, at_head, out, first, row_lo, row_hi)
+                    first += moved
+                    lost = 0 if found else lost + 1
+                    size = 64  # another may be near: compare no further than needed
+                else:
+                    lost = 0
+                    size = min(size * 2, 1 << 16)
+            for parts in at_ref.rest():  # REF's file is longer, or the walk lost its step
                 if parts:
                     out.write(b"\n".join(parts) + b"\n")
-            for parts in (head_buf, *head_lines):  # HEAD's is longer: added at the end
+            for parts in at_head.rest():  # HEAD's is longer: added at the end
                 for at, raw in enumerate(parts):
                     self._want(raw, first + at, row_lo, row_hi)
                 first += len(parts)
+
+    def _realign(
+        self,
+        at_ref: _Buffer,
+        at_head: _Buffer,
+        out: Any,
+        first: int,
+        row_lo: int,
+        row_hi: int,
+    ) -> tuple[bool, int]:
+        """The current lines differ and so do the next: look up to WINDOW lines ahead on each
+        side for the other side's line. Returns whether it was found, and how many HEAD lines
+        were passed."""
+        at_ref.fill(WINDOW + 1)
+        at_head.fill(WINDOW + 1)
+        ref_window, head_window = at_ref.peek(WINDOW + 1), at_head.peek(WINDOW + 1)
+        added = _index(head_window, ref_window[0])
+        removed = _index(ref_window, head_window[0])
+        if added and (not removed or added <= removed):
+            for at in range(added):
+                self._want(head_window[at], first + at, row_lo, row_hi)
+            at_head.skip(added)
+            return True, added
+        if removed:
+            out.write(b"\n".join(ref_window[:removed]) + b"\n")
+            at_ref.skip(removed)
+            return True, 0
+        out.write(ref_window[0] + b"\n")
+        self._want(head_window[0], first, row_lo, row_hi)
+        at_ref.skip(1)
+        at_head.skip(1)
+        return False, 1
 
     def _want(self, raw: bytes, line: int, row_lo: int, row_hi: int) -> None:
         row = bisect_left(self.head.lines, line, row_lo, row_hi)
@@ -307,6 +354,45 @@ class _Lines:
             for row in range(start, end)
         ]
         return by_line, other
+
+
+class _Buffer:
+    """Lines read ahead from a stream of line chunks, consumed from the front."""
+
+    def __init__(self, chunks: Iterator[list[bytes]]) -> None:
+        self.chunks = chunks
+        self.lines: list[bytes] = []
+        self.at = 0
+
+    @property
+    def left(self) -> int:
+        return len(self.lines) - self.at
+
+    def fill(self, count: int) -> None:
+        while self.left < count:
+            more = next(self.chunks, None)
+            if more is None:
+                return
+            self.lines = self.lines[self.at :] + more
+            self.at = 0
+
+    def peek(self, count: int) -> list[bytes]:
+        return self.lines[self.at : self.at + count]
+
+    def skip(self, count: int) -> None:
+        self.at += count
+
+    def rest(self) -> Iterator[list[bytes]]:
+        yield self.lines[self.at :]
+        yield from self.chunks
+
+
+def _index(lines: list[bytes], line: bytes) -> int:
+    """Where ``line`` is in ``lines`` after the first, or 0."""
+    try:
+        return lines.index(line, 1)
+    except ValueError:
+        return 0
 
 
 def _chunks(handle: Any) -> Iterator[bytes]:
