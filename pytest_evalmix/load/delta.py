@@ -178,10 +178,13 @@ class _Lines:
     at REF matched (yet).
 
     A file that has the same name on both sides is walked in step, line against line (a
-    ``bytes`` comparison each, no hash): a record edited in place, or added at the end, leaves
-    every other line paired with its twin. Lines that differ, and every line of a file with no
-    twin of its name, are matched by hash after that, across files, so a moved or renamed
-    record is found too; only a shift of lines inside a file makes that the common case.
+    ``bytes`` comparison each, no hash): a record edited in place, added or removed leaves every
+    other line paired with its twin (the walk finds its step again after lines added or
+    removed). Lines that differ, and every line of a file with no twin of its name, are matched
+    by hash after that, across files, so a moved or renamed record is found too.
+
+    Only bytes that are equal are ever paired, so however the walk goes, a HEAD row is settled
+    only by a line at REF that is the same record.
     """
 
     def __init__(self, head: EvalSet) -> None:
