@@ -7,6 +7,7 @@ object, so they can never disagree about a count.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -314,7 +315,19 @@ def delta_lines(since: dict[str, Any]) -> Iterator[str]:
     )
     yield from (f"  {line}" for line in table.splitlines())
     if since.get("new_files"):
-        yield f"  new data files since {since['ref']}: {', '.join(since['new_files'])}"
+        names = ", ".join(_printable(str(name)) for name in since["new_files"])
+        yield f"  new data files since {since['ref']}: {names}"
+
+
+def _printable(text: str) -> str:
+    """A name from the data with control and invisible characters escaped (``\\x1b``), so it
+    cannot drive the terminal."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
+        else char
+        for char in text
+    )
 
 
 def _outcome_cells(data: dict[str, Any]) -> list[str]:
