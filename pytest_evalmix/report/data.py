@@ -7,7 +7,6 @@ object, so they can never disagree about a count.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,7 +17,7 @@ from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.outcomes import format_rate
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.records import ORIGINS
-from pytest_evalmix.model.text import safe_data
+from pytest_evalmix.model.text import escape, safe_data
 from pytest_evalmix.rules import CheckResult
 from pytest_evalmix.rules.provisional import due_in
 
@@ -315,19 +314,8 @@ def delta_lines(since: dict[str, Any]) -> Iterator[str]:
     )
     yield from (f"  {line}" for line in table.splitlines())
     if since.get("new_files"):
-        names = ", ".join(_printable(str(name)) for name in since["new_files"])
+        names = ", ".join(escape(str(name)) for name in since["new_files"])
         yield f"  new data files since {since['ref']}: {names}"
-
-
-def _printable(text: str) -> str:
-    """A name from the data with control and invisible characters escaped (``\\x1b``), so it
-    cannot drive the terminal."""
-    return "".join(
-        char.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
-        else char
-        for char in text
-    )
 
 
 def _outcome_cells(data: dict[str, Any]) -> list[str]:

@@ -19,7 +19,6 @@ Besides findings, the result carries ``data``, what the summary and both reports
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from pytest_evalmix.load.delta import Comparison, Digest
@@ -27,6 +26,7 @@ from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.model.text import escape
 from pytest_evalmix.rules import CheckResult, Context, Inputs
 
 NAME = "changes"
@@ -143,13 +143,6 @@ def _signature(digest: Digest) -> str:
 
 
 def _shown(text: str) -> str:
-    """Text from the data, safe in a terminal and in a report: control and invisible
-    characters escaped, cut to SHOWN characters."""
-    out = []
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp"):
-            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
-        else:
-            out.append(char)
-    shown = "".join(out)
+    """Text from the data, safe in a terminal and in a report, cut to SHOWN characters."""
+    shown = escape(text)
     return shown if len(shown) <= SHOWN else shown[: SHOWN - 1] + "…"
