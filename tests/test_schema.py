@@ -193,7 +193,11 @@ policy:
     ("filename", "content", "expected"),
     [
         ("bad.json", '[\n  {"id": "j1",\n   oops}\n]\n', "data/bad.json:3: -: malformed JSON*"),
-        ("bad.json", '{"id": "j1"}\n', "data/bad.json:1: -: a .json data file must hold a list*"),
+        (
+            "bad.json",
+            '{\n  "id": "j1"\n}\n',
+            "data/bad.json:1: -: a .json data file must hold a list*",
+        ),
         ("bad.yaml", "- id: y1\n  input: [unclosed\n", "data/bad.yaml:*: -: malformed YAML*"),
         (
             "bad.yaml",

@@ -19,48 +19,34 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pytest_evalmix.load import fastload, yamlsafe
+from pytest_evalmix.load import arrowread, fastload, presets, yamlsafe
 from pytest_evalmix.load.paths import bad_name, display_path, inside
 from pytest_evalmix.load.paths import expand as _expand
 from pytest_evalmix.load.paths import outside_finding as _outside
+from pytest_evalmix.load.presets import NO_MAP, FieldMap
 from pytest_evalmix.load.readers import (
+    SUFFIXES,
     RecordError,
     decode_error,
     guess_id,
     not_an_object,
     parse_json_line,
     read,
-    set_dotted,
 )
 from pytest_evalmix.model import policy as policy_mod
 from pytest_evalmix.model.columns import Column
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy, PolicyError, suggest
-from pytest_evalmix.model.records import EXAMPLE_KEYS, ORIGINS, SOURCES, DataFile, Example, Manifest
+from pytest_evalmix.model.records import (
+    EXAMPLE_KEYS,
+    ORIGINS,
+    SOURCES,
+    DataFile,
+    Example,
+    Manifest,
+    ResultsSpec,
+)
 from pytest_evalmix.model.text import escape
-
-PRESETS: dict[str, dict[str, str]] = {
-    "deepeval": {"id": "name", "gold": "expected_output"},
-    "inspect": {"gold": "target"},
-}
-# Keys a preset's tool writes that mean nothing to us: kept under ``meta`` instead of failing
-# the record as unknown keys, so a DeepEval or Inspect export loads as it is.
-PRESET_META: dict[str, frozenset[str]] = {
-    "deepeval": frozenset(
-        {
-            "actual_output",
-            "context",
-            "retrieval_context",
-            "additional_metadata",
-            "comments",
-            "tools_called",
-            "expected_tools",
-            "source_file",
-            "custom_column_key_values",
-        }
-    ),
-    "inspect": frozenset({"metadata", "choices", "sandbox", "files", "setup"}),
-}
 
 
 class ManifestError(Exception):
@@ -80,20 +66,27 @@ class Source:
 
     path: Path
     display: str
-    mapping: Mapping[str, str]
-    to_meta: frozenset[str]
+    fields: FieldMap
     defaults: Mapping[str, Any]
     manifest_line: int
 
     @property
     def plain(self) -> bool:
         """True when records can go straight from bytes to the model, the fast path."""
-        return not self.mapping and not self.defaults and not self.to_meta
+        return self.fields.plain and not self.defaults
 
     @property
     def plain_jsonl(self) -> bool:
         """A plain JSONL file: each line's keys are the record's own."""
         return self.plain and self.path.suffix.lower() == ".jsonl"
+
+    @property
+    def plain_arrow(self) -> bool:
+        """A plain Parquet or Arrow file (or dataset folder): columns of our own fields."""
+        suffix = self.path.suffix.lower()
+        return self.plain and (
+            suffix in arrowread.SUFFIXES or (suffix not in SUFFIXES and self.path.is_dir())
+        )
 
 
 @dataclass
@@ -119,11 +112,12 @@ class EvalSet:
     findings: list[Finding] = field(default_factory=list)
     results: str | None = None
     results_path: Path | None = None
+    # SPEC §6: whose output the results file is, and the score an Inspect sample must reach
+    results_format: str = "evalmix"
+    results_threshold: float = 1.0
     inline: list[tuple[int, Any]] = field(default_factory=list)
     _sources: list[Source] = field(default_factory=list)
-    _inline_source: Source = field(
-        default_factory=lambda: Source(Path(), "", {}, frozenset(), {}, 0)
-    )
+    _inline_source: Source = field(default_factory=lambda: Source(Path(), "", NO_MAP, {}, 0))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -281,18 +275,18 @@ def load(
         rootdir=rootdir,
         policy=effective,
     )
-    base_map, base_meta = _field_map(manifest.fields, shown, line_of("fields"))
+    base_map = _field_map(manifest.fields, shown, line_of("fields"))
     evalset.files.append(shown)
-    evalset._inline_source = Source(manifest_path, shown, base_map, base_meta, {}, 0)
+    evalset._inline_source = Source(manifest_path, shown, base_map, {}, 0)
     evalset.inline = [(line_of("examples", i), raw) for i, raw in enumerate(manifest.examples)]
     here = manifest_path.parent
 
     for index, entry in enumerate(manifest.data):
         spec = entry if isinstance(entry, DataFile) else DataFile(path=entry)
         entry_line = line_of("data", index)
-        mapping, to_meta = base_map, base_meta
+        mapping = base_map
         if spec.fields is not None:
-            mapping, to_meta = _field_map(spec.fields, shown, line_of("data", index, "fields"))
+            mapping = _field_map(spec.fields, shown, line_of("data", index, "fields"))
         defaults = spec.defaults
         if defaults and effective.schema_.extra != "allow":
             # A typo here is one mistake in the manifest, not one per record it fills.
@@ -302,28 +296,34 @@ def load(
             )
         for path in _expand(spec.path, here, rootdir, shown, entry_line, evalset.findings):
             evalset.files.append(display_path(path, rootdir))
-            evalset._sources.append(
-                Source(path, evalset.files[-1], mapping, to_meta, defaults, entry_line)
-            )
+            evalset._sources.append(Source(path, evalset.files[-1], mapping, defaults, entry_line))
 
     if manifest.results is not None:
-        results = (here / manifest.results).absolute()
-        problem = bad_name(manifest.results)
+        spec_results = (
+            manifest.results
+            if isinstance(manifest.results, ResultsSpec)
+            else ResultsSpec(path=manifest.results)
+        )
+        results = (here / spec_results.path).absolute()
+        problem = bad_name(spec_results.path)
         if problem is not None:
             evalset.findings.append(
                 Finding(
                     shown,
                     line_of("results"),
                     None,
-                    f"results path '{manifest.results}' {problem}: no file can have that name",
+                    f"results path '{spec_results.path}' {problem}: no file can have that name",
                     "fix the path in the manifest",
                 )
             )
         elif not inside(results, rootdir):
-            evalset.findings.append(_outside(shown, line_of("results"), manifest.results))
+            evalset.findings.append(_outside(shown, line_of("results"), spec_results.path))
         else:
             evalset.results = display_path(results, rootdir)
             evalset.results_path = results
+            evalset.results_format = spec_results.format
+            if spec_results.threshold is not None:
+                evalset.results_threshold = spec_results.threshold
 
     if records:
         _fill(evalset, sharing)
@@ -451,21 +451,48 @@ def _manifest_error(exc: ValidationError, raw: Any) -> tuple[Any, tuple[Any, ...
     return kept[0]
 
 
-def _field_map(
-    fields: str | dict[str, str] | None, shown: str, line: int
-) -> tuple[dict[str, str], frozenset[str]]:
+def _field_map(fields: str | dict[str, str] | None, shown: str, line: int) -> FieldMap:
+    """A manifest's ``fields:`` (a preset's name, or our keys -> theirs, maybe with ``preset``)."""
     if fields is None:
-        return {}, frozenset()
+        return NO_MAP
     if isinstance(fields, str):
-        if fields not in PRESETS:
+        return FieldMap(_preset(fields, shown, line))
+    mapping = dict(fields)
+    preset = mapping.pop("preset", None)
+    for ours, theirs in mapping.items():
+        known = _target_problem(ours)
+        if known is not None:
+            raise ManifestError(shown, line, f"fields: {known}")
+        if not theirs or any(not part for part in theirs.split(".")):
             raise ManifestError(
-                shown,
-                line,
-                f"unknown field preset '{fields}'{suggest(fields, set(PRESETS))}; "
-                f"presets: {', '.join(sorted(PRESETS))}, or a mapping of our key to yours",
+                shown, line, f"fields: '{ours}' is read from '{theirs}', which is not a key name"
             )
-        return PRESETS[fields], PRESET_META[fields]
-    return dict(fields), frozenset()
+    return FieldMap(_preset(preset, shown, line) if preset is not None else None, mapping)
+
+
+def _preset(name: str, shown: str, line: int) -> str:
+    if name not in presets.PRESETS:
+        raise ManifestError(
+            shown,
+            line,
+            f"unknown field preset '{name}'{suggest(name, set(presets.PRESETS))}; "
+            f"presets: {', '.join(sorted(presets.PRESETS))}, or a mapping of our key to yours",
+        )
+    return name
+
+
+def _target_problem(ours: str) -> str | None:
+    """Why ``ours`` names none of our fields, with the nearest one; None when it does."""
+    parts = ours.split(".")
+    prefix = ""
+    for depth, part in enumerate(parts):
+        if prefix in ("meta", "grid") and depth:
+            return None  # free-form mappings: any key
+        known = EXAMPLE_KEYS.get(prefix)
+        if known is None or part not in known:
+            return f"unknown field '{ours}'{suggest(part, known or set())}"
+        prefix = f"{prefix}.{part}" if prefix else part
+    return None
 
 
 def _fill(evalset: EvalSet, sharing: int = 1) -> None:
@@ -493,6 +520,14 @@ def _fill(evalset: EvalSet, sharing: int = 1) -> None:
     numbers = sorted(fast)
     waiting = next(pieces, None)
     for number, source in enumerate(evalset._sources, 1):
+        if (
+            number not in fast
+            and source.plain_arrow
+            and not allow_extra
+            and fastload.validator() is not None
+        ):
+            _fill_arrow(evalset, number, source, dedupe)
+            continue
         if number not in fast:
             for line, result in _source_records(source, allow_extra):
                 dedupe.take(number, line, result)
@@ -503,6 +538,19 @@ def _fill(evalset: EvalSet, sharing: int = 1) -> None:
                 dedupe.take(number, offset + line, _validate_bytes(raw, offset + line))
             _merge_piece(evalset, number, offset, piece, dedupe)
             waiting = next(pieces, None)
+
+
+def _fill_arrow(evalset: EvalSet, number: int, source: Source, dedupe: _Dedupe) -> None:
+    """A Parquet or Arrow file of our own fields: columns a batch at a time, as `fastload`
+    gives them for JSONL, so a million rows never become a million models."""
+    for item in arrowread.scan(source.path):
+        if isinstance(item, RecordError):
+            dedupe.error(number, item)
+            return
+        piece, failed = item
+        for line, raw in failed:
+            dedupe.take(number, line, _validate(raw, line, source, False))
+        _merge_piece(evalset, number, 0, piece, dedupe)
 
 
 class _Dedupe:
@@ -592,25 +640,28 @@ def _merge_piece(
 def _inline_records(
     inline: list[tuple[int, Any]], source: Source, allow_extra: bool
 ) -> Iterator[tuple[int, Example | RecordError]]:
-    for line, raw in inline:
+    for position, (line, raw) in enumerate(inline, 1):
         if not isinstance(raw, dict):
             yield line, not_an_object(line, raw)
         else:
-            yield line, _validate(raw, line, source, allow_extra)
+            yield line, _validate(raw, line, source, allow_extra, position)
 
 
 def _source_records(
     source: Source, allow_extra: bool
 ) -> Iterator[tuple[int, Example | RecordError]]:
     fast = source.plain and not allow_extra
+    collection = "tests" if source.fields.preset == "promptfoo" else "examples"
     try:
-        for line, raw in read(source.path, raw_jsonl=fast):
+        for position, (line, raw) in enumerate(
+            read(source.path, raw_jsonl=fast, collection=collection), 1
+        ):
             if isinstance(raw, RecordError):
                 yield line, raw
             elif isinstance(raw, bytes):
                 yield line, _validate_bytes(raw, line)
             else:
-                yield line, _validate(raw, line, source, allow_extra)
+                yield line, _validate(raw, line, source, allow_extra, position)
     except OSError as exc:
         yield (
             1,
@@ -642,9 +693,9 @@ def _validate_bytes(raw: bytes, line: int) -> Example | RecordError:
 
 
 def _validate(
-    raw: dict[str, Any], line: int, source: Source, allow_extra: bool
+    raw: dict[str, Any], line: int, source: Source, allow_extra: bool, position: int = 0
 ) -> Example | RecordError:
-    record = _apply(raw, source)
+    record = _apply(raw, source, position)
     if allow_extra:
         record = _strip_extra(record)
     try:
@@ -653,20 +704,20 @@ def _validate(
         return _errors(exc, record, line)
 
 
-def _apply(raw: dict[str, Any], source: Source) -> dict[str, Any]:
+def _apply(raw: dict[str, Any], source: Source, position: int = 0) -> dict[str, Any]:
+    """Their record as ours: the field map (or preset), then the file's defaults. A preset's
+    own proposal (DeepEval's synthesizer marks) fills a field only when neither the record nor
+    the defaults give it."""
     if source.plain:
         return raw
-    record = dict(raw)
-    for ours, theirs in source.mapping.items():
-        if theirs in record and ours != theirs:
-            value = record.pop(theirs)
-            set_dotted(record, ours, value)
-    if source.to_meta:
-        meta = dict(record.get("meta") or {})
-        for key in sorted(source.to_meta & record.keys()):
-            meta[key] = record.pop(key)
-        if meta:
-            record["meta"] = meta
+    if source.fields.plain:
+        record = raw
+    else:
+        converted = presets.apply(raw, source.fields, position)
+        record = converted.record
+        for key, value in converted.fallback.items():
+            if key not in record and key not in source.defaults:
+                record[key] = value
     if source.defaults:
         record = policy_mod.merge(source.defaults, record)
     return record

@@ -26,6 +26,7 @@ import glob
 import os
 from pathlib import Path
 
+from pytest_evalmix.load.arrowread import is_saved_dataset
 from pytest_evalmix.load.readers import SUFFIXES
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.text import escape
@@ -259,6 +260,22 @@ def expand(
                     "fix the path (it is relative to the manifest) or remove the entry",
                 )
             )
+            continue
+        if path.is_dir() and path.suffix.lower() not in SUFFIXES:
+            # only a Hugging Face save_to_disk folder stands for one record file
+            if is_saved_dataset(path):
+                found.append(path)
+            else:
+                findings.append(
+                    Finding(
+                        shown,
+                        line,
+                        None,
+                        f"data path '{pattern}' is a folder, and not one that Hugging Face's "
+                        "save_to_disk wrote",
+                        "name the files in it, or a glob such as 'folder/*.jsonl'",
+                    )
+                )
             continue
         if path.suffix.lower() not in SUFFIXES:
             findings.append(

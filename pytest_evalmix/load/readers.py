@@ -32,20 +32,25 @@ class RecordError:
 Raw = dict[str, Any] | bytes | RecordError
 """A reader's item: a parsed record, a raw JSONL line left for the fast validator, or an error."""
 
-SUFFIXES = (".jsonl", ".json", ".yaml", ".yml", ".csv")
+SUFFIXES = (".jsonl", ".json", ".yaml", ".yml", ".csv", ".parquet", ".arrow")
 UTF8_FIX = "re-save the file as UTF-8"
 
 
-def read(path: Path, *, raw_jsonl: bool) -> Iterator[tuple[int, Raw]]:
+def read(path: Path, *, raw_jsonl: bool, collection: str = "examples") -> Iterator[tuple[int, Raw]]:
     """Dispatch on the suffix. With ``raw_jsonl`` JSONL lines come back as bytes, unparsed,
-    so the caller can validate them in one pass with pydantic's JSON parser."""
+    so the caller can validate them in one pass with pydantic's JSON parser. ``collection`` is
+    the key of a YAML mapping that holds the records (promptfoo's config holds ``tests:``)."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _jsonl(path, raw=raw_jsonl)
     elif suffix == ".json":
         yield from _json(path)
     elif suffix in (".yaml", ".yml"):
-        yield from _yaml(path)
+        yield from _yaml(path, collection)
+    elif suffix in (".parquet", ".arrow") or (suffix not in SUFFIXES and path.is_dir()):
+        from pytest_evalmix.load import arrowread  # pyarrow only when such a file is read
+
+        yield from arrowread.rows(path)
     elif suffix == ".csv":
         yield from _csv(path)
     else:
@@ -175,6 +180,10 @@ def _json(path: Path) -> Iterator[tuple[int, Raw]]:
         )
 
     at = skip(0)
+    if at < size and text[at] == "{" and _json_lines(text):
+        # Hugging Face's Dataset.to_json writes JSON Lines under a .json name by default.
+        yield from _jsonl(path, raw=False)
+        return
     if at >= size or text[at] != "[":
         try:
             value = json.loads(text)
@@ -229,7 +238,20 @@ def _json(path: Path) -> Iterator[tuple[int, Raw]]:
         at = skip(end)
 
 
-def _yaml(path: Path) -> Iterator[tuple[int, Raw]]:
+def _json_lines(text: str) -> bool:
+    """Whether a .json file that starts with an object holds JSON Lines: one object a line
+    (a lone object on one line too), rather than one object spread over many lines."""
+    lines = text.strip().splitlines()
+    if len(lines) == 1:
+        return True
+    try:
+        first = json.loads(lines[0])
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(first, dict)
+
+
+def _yaml(path: Path, collection: str = "examples") -> Iterator[tuple[int, Raw]]:
     data = path.read_bytes()
     try:
         data.decode("utf-8")
@@ -247,6 +269,22 @@ def _yaml(path: Path) -> Iterator[tuple[int, Raw]]:
     items: list[Any]
     if isinstance(root, SequenceNode):
         items = list(root.value)
+    elif isinstance(root, MappingNode) and collection != "examples":
+        # another tool's file (promptfoo's config): the records are one of its keys
+        keys = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
+        seq = keys.get(collection)
+        if not isinstance(seq, SequenceNode):
+            line = yamlsafe.line_of(seq if seq is not None else root)
+            yield (
+                line,
+                RecordError(
+                    line,
+                    f"no '{collection}:' list in this file",
+                    f"list the records under '{collection}:', or name the file that holds them",
+                ),
+            )
+            return
+        items = list(seq.value)
     elif isinstance(root, MappingNode):
         keys = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
         other = sorted(str(k) for k in keys if k != "examples")
@@ -283,6 +321,16 @@ def _yaml(path: Path) -> Iterator[tuple[int, Raw]]:
             value = yamlsafe.construct(node)
         except yamlsafe.YamlError as exc:
             yield line, RecordError(exc.line, exc.message, "fix the YAML value")
+            continue
+        if isinstance(value, str) and value.startswith("file://"):
+            yield (
+                line,
+                RecordError(
+                    line,
+                    f"'{value[:120]}' refers to another file; its records are not read from here",
+                    "name that file as a data entry of the manifest, with the same fields:",
+                ),
+            )
             continue
         yield line, value if isinstance(value, dict) else not_an_object(line, value)
 

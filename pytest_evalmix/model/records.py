@@ -8,9 +8,9 @@ such as ``orgin`` is caught instead of silently dropped.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema, field_validator
 
 Origin = Literal["production", "synthetic", "adversarial"]
 ORIGINS: tuple[Origin, ...] = ("production", "synthetic", "adversarial")
@@ -73,8 +73,26 @@ class Example(_Strict):
     """One record of an eval set: an input, its gold, where both came from."""
 
     id: str = Field(min_length=1)
-    input: Any
-    gold: Any
+    # The JSON Schema says what the validators below enforce, so an editor flags it too.
+    input: Any = Field(
+        json_schema_extra={
+            "description": "any JSON value, not empty",
+            "not": {
+                "anyOf": [
+                    {"type": "null"},
+                    {"type": "string", "pattern": "^\\s*$"},
+                    {"type": "array", "maxItems": 0},
+                    {"type": "object", "maxProperties": 0},
+                ]
+            },
+        }
+    )
+    gold: Any = Field(
+        json_schema_extra={
+            "description": "the expected answer: any JSON value but null",
+            "not": {"type": "null"},
+        }
+    )
     origin: Origin
     label: Label
     synthetic: Synthetic | None = None
@@ -105,12 +123,52 @@ EXAMPLE_KEYS: dict[str, set[str]] = {
 }
 
 
+PRESET_NAMES = ("deepeval", "inspect", "promptfoo")
+_FIELD_NAMES: list[JsonValue] = [*sorted(Example.model_fields)]
+_PRESET_SCHEMA = {"enum": list(PRESET_NAMES)}
+FieldsForm = Annotated[
+    str | dict[str, str] | None,
+    WithJsonSchema(
+        {
+            "description": "a preset's name, or a map of our (dotted) field to your (dotted) "
+            "key, which may extend a preset: {preset: promptfoo, input: vars.ticket}",
+            "anyOf": [
+                _PRESET_SCHEMA,
+                {
+                    "type": "object",
+                    "properties": {"preset": _PRESET_SCHEMA},
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                },
+                {"type": "null"},
+            ],
+        }
+    ),
+]
+
+
 class DataFile(_Strict):
     """A data entry of a manifest that carries its own field map and defaults."""
 
     path: str
-    fields: str | dict[str, str] | None = None
-    defaults: dict[str, Any] = Field(default_factory=dict)
+    fields: FieldsForm = None
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        json_schema_extra={
+            "description": "values for the records that lack a field",
+            "propertyNames": {"enum": _FIELD_NAMES},
+        },
+    )
+
+
+ResultsFormat = Literal["evalmix", "inspect", "promptfoo"]
+
+
+class ResultsSpec(_Strict):
+    """A manifest's ``results:`` as a mapping: another harness's own output (SPEC §6)."""
+
+    path: str = Field(min_length=1)
+    format: ResultsFormat = "evalmix"
+    threshold: float | None = Field(default=None, allow_inf_nan=False)
 
 
 class Manifest(_Strict):
@@ -120,8 +178,8 @@ class Manifest(_Strict):
     name: str | None = None
     data: list[str | DataFile] = Field(default_factory=list)
     examples: list[Any] = Field(default_factory=list)
-    results: str | None = None
-    fields: str | dict[str, str] | None = None
+    results: str | ResultsSpec | None = None
+    fields: FieldsForm = None
     policy: dict[str, Any] = Field(default_factory=dict)
 
 
