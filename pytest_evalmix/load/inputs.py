@@ -54,7 +54,14 @@ def load(
         shown = evalset.results
 
         def read(path: Path) -> ResultsFile:
-            return read_results(path, shown, RESULTS_CHECK, evalset.ids)
+            return read_results(
+                path,
+                shown,
+                RESULTS_CHECK,
+                evalset.ids,
+                fmt=evalset.results_format,
+                threshold=evalset.results_threshold,
+            )
 
         results = cache.cached("results", evalset.results_path, read, owner=evalset)
     return Inputs(

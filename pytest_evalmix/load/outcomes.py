@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
 
-from pytest_evalmix.load import fastload
+from pytest_evalmix.load import fastload, harness
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.readers import parse_json_line
@@ -214,9 +214,21 @@ def read_results(
     error (``found`` is False, and the caller says so): a file written by the previous run does
     not exist yet on a fresh checkout. ``fmt`` and ``threshold`` are the manifest's
     ``results: {format:, threshold:}``; another harness's reader fills a `ResultsFile` too.
+    A file that plainly is another format than declared is one finding, not one per line.
     """
     if fmt != "evalmix":
-        raise ValueError(f"unknown results format {fmt!r}")
+        results = ResultsFile(shown, check, ids)
+        read = harness.read(path, shown, check, fmt, threshold)
+        results.found = read.found
+        results.findings.extend(read.findings)
+        for rid, passed, mode, line in read.outcomes:
+            results.add(rid, passed, mode, line)
+        return results.done()
+    looks = harness.sniff(path)
+    if looks is not None and looks != "evalmix":
+        results = ResultsFile(shown, check, ids)
+        results.findings.append(harness.wrong_format(shown, check, fmt, looks))
+        return results.done()
     return _read_jsonl(path, shown, check, ids)
 
 
