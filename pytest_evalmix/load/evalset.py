@@ -519,14 +519,15 @@ def _fill(evalset: EvalSet, sharing: int = 1) -> None:
     )
     numbers = sorted(fast)
     waiting = next(pieces, None)
+    columnar = {
+        number
+        for number, source in enumerate(evalset._sources, 1)
+        if source.plain_arrow and not allow_extra and fastload.validator() is not None
+    }
+    child = arrowread.start([evalset._sources[number - 1].path for number in sorted(columnar)])
     for number, source in enumerate(evalset._sources, 1):
-        if (
-            number not in fast
-            and source.plain_arrow
-            and not allow_extra
-            and fastload.validator() is not None
-        ):
-            _fill_arrow(evalset, number, source, dedupe)
+        if number in columnar:
+            _fill_arrow(evalset, number, source, dedupe, child)
             continue
         if number not in fast:
             for line, result in _source_records(source, allow_extra):
@@ -540,10 +541,16 @@ def _fill(evalset: EvalSet, sharing: int = 1) -> None:
             waiting = next(pieces, None)
 
 
-def _fill_arrow(evalset: EvalSet, number: int, source: Source, dedupe: _Dedupe) -> None:
+def _fill_arrow(
+    evalset: EvalSet,
+    number: int,
+    source: Source,
+    dedupe: _Dedupe,
+    child: arrowread.Child | None,
+) -> None:
     """A Parquet or Arrow file of our own fields: columns a batch at a time, as `fastload`
     gives them for JSONL, so a million rows never become a million models."""
-    for item in arrowread.scan(source.path):
+    for item in arrowread.scan_file(source.path, child):
         if isinstance(item, RecordError):
             dedupe.error(number, item)
             return
