@@ -41,14 +41,18 @@ SYNTH_DEFAULTS: dict[str, Any] = {
     "label": {"source": "llm", "by": DEEPEVAL_SYNTHESIZER},
 }
 
-# DeepEval's CSV writes these as JSON text; read back, they are the values they were.
-_DEEPEVAL_JSON_COLUMNS = (
-    "additional_metadata",
-    "turns",
-    "custom_column_key_values",
-    "tools_called",
-    "expected_tools",
-)
+# Columns that a tool's CSV holds as JSON text; read back, they are the values they were (so a
+# field map can reach into them: origin: additional_metadata.origin).
+_JSON_TEXT = {
+    "deepeval": (
+        "additional_metadata",
+        "turns",
+        "custom_column_key_values",
+        "tools_called",
+        "expected_tools",
+    ),
+    "inspect": ("metadata",),
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ def apply(raw: dict[str, Any], fields: FieldMap, position: int) -> Converted:
     """One record of theirs as ours. ``position`` is its 1-based place among the file's records,
     which some tools use as the id of a record that has none."""
     record = dict(raw)
+    for key in _JSON_TEXT.get(fields.preset or "", ()):
+        if key in record:
+            record[key] = _json_text(record[key])
     explicit: dict[str, Any] = {}
     for ours, theirs in fields.mapping.items():
         found, value = _take(record, theirs)
@@ -168,9 +175,6 @@ def deepeval(record: dict[str, Any], position: int, skip: frozenset[str]) -> Con
     """DeepEval `Golden` and `ConversationalGolden`, as its `save_as` writes them."""
     ours, theirs = _split(record)
     shape = frozenset(theirs)
-    for key in _DEEPEVAL_JSON_COLUMNS:
-        if key in theirs:
-            theirs[key] = _json_text(theirs[key])
     placed: dict[str, Any] = {}
     conversational = "input" not in theirs and "scenario" in theirs
     _place(placed, theirs, "input", "scenario" if conversational else "input", skip)
