@@ -557,3 +557,43 @@ def test_without_inspect_ai_one_finding_names_the_extra(
             " installed — install it: pip install 'pytest-evalmix[inspect]'"
         ]
     )
+
+
+# -- the JSON Schemas follow ---------------------------------------------------------------------
+
+
+def test_the_schemas_know_the_new_forms() -> None:
+    """`evalmix schema`: presets by name, field maps, defaults and results forms are checked,
+    and so are the two rules that pydantic enforces in code (input not empty, gold not null)."""
+    from pytest_evalmix.load.presets import PRESETS
+    from pytest_evalmix.model.records import PRESET_NAMES
+    from test_schema_cli import errors, schema
+
+    assert sorted(PRESETS) == sorted(PRESET_NAMES)
+    manifest, example_schema = schema("manifest"), schema("example")
+    good = {
+        "evalmix": 1,
+        "data": [
+            {"path": "a.json", "fields": "deepeval"},
+            {"path": "b.yaml", "fields": {"preset": "promptfoo", "input": "vars.ticket"}},
+            {"path": "c.csv", "fields": {"label.by": "annotator"}, "defaults": {"origin": "x"}},
+        ],
+        "fields": "inspect",
+        "results": {"path": "logs/run.eval", "format": "inspect", "threshold": 0.5},
+    }
+    assert errors(manifest, good) == []
+    for bad in (
+        {"evalmix": 1, "fields": "deepevall"},
+        {"evalmix": 1, "fields": {"preset": "inspct"}},
+        {"evalmix": 1, "data": [{"path": "a.json", "defaults": {"orgin": "production"}}]},
+        {"evalmix": 1, "results": {"path": "out.json", "format": "promptfu"}},
+        {"evalmix": 1, "results": {"format": "inspect"}},
+    ):
+        assert errors(manifest, bad), bad
+    example = record("x")
+    assert errors(example_schema, example) == []
+    empty: list[object] = ["", "   ", [], {}, None]
+    for bad_value in empty:
+        assert errors(example_schema, {**example, "input": bad_value}), bad_value
+    assert errors(example_schema, {**example, "gold": None})
+    assert errors(example_schema, {**example, "gold": 0}) == []
