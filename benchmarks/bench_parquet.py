@@ -71,7 +71,7 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
     jsonl_root.mkdir()
     parquet_root.mkdir()
     start = time.perf_counter()
-    jsonl_bytes = bench_load.generate(jsonl_root, n)
+    jsonl_bytes = bench_load.generate(jsonl_root, n, False)
     (parquet_root / "pyproject.toml").write_text(bench_load.PYPROJECT, encoding="utf-8")
     (parquet_root / "bench.evalmix.yaml").write_text(MANIFEST, encoding="utf-8")
     parquet_bytes = write_parquet(python, parquet_root / "data", n)
@@ -87,7 +87,7 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
         log = Path(logdir) / "pytest.log"
         for attempt in range(1, repeat + 1):
             floor = bench_load.run_floor(python, jsonl_root)
-            cand = bench_load.run_candidate(python, parquet_root, log)
+            cand = bench_load.run_candidate(python, parquet_root, log, 0)
             rss = "n/a" if cand.rss_mb is None else f"{cand.rss_mb:.1f} MB"
             print(
                 f"run {attempt}/{repeat}: JSONL floor {floor.seconds:.2f} s, evalmix on Parquet "
@@ -101,7 +101,8 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
             candidates.append(cand.seconds)
             if cand.rss_mb is not None:
                 peaks.append(cand.rss_mb)
-    bench_load.report(n, parquet_bytes, min(floors), min(candidates), max(peaks, default=0.0))
+    figures = bench_load.Figures("evalmix", 0, min(candidates), max(peaks, default=0.0))
+    bench_load.report(n, parquet_bytes, False, min(floors), [figures], None)
     return 0
 
 
