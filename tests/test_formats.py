@@ -325,6 +325,31 @@ def test_bad_parquet_rows_are_findings_at_their_row(project: pytest.Pytester) ->
     )
 
 
+def test_unreadable_arrow_files_each_one_finding(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hand-made broken files (an error case): each is one finding at its own path, through the
+    child reader too, which must not let one file's end spill into the next."""
+    monkeypatch.setenv("PYTEST_EVALMIX_ARROW_CHILD_BYTES", "0")
+    data = project.path / "data"
+    (data / "saved").mkdir(parents=True)
+    (data / "x.parquet").write_text("garbage\n", encoding="utf-8")
+    (data / "y.arrow").write_text("garbage\n", encoding="utf-8")
+    (data / "saved" / "state.json").write_text("nope\n", encoding="utf-8")
+    copy(project, "hf/records.parquet")
+    manifest(project, "data: [data/x.parquet, data/y.arrow, data/saved, data/hf/records.parquet]\n")
+    result = run(project, "--evalmix")
+    no_traceback(result)
+    result.stdout.fnmatch_lines(
+        [
+            "data/saved:1: -: not a readable Hugging Face dataset folder: *",
+            "data/x.parquet:1: -: not a readable parquet file: *",
+            "data/y.arrow:1: -: not a readable arrow file: *",
+            "*total*6*",
+        ]
+    )
+
+
 def test_a_folder_that_is_no_saved_dataset(project: pytest.Pytester) -> None:
     (project.path / "data" / "plain").mkdir(parents=True)
     manifest(project, "data: [data/plain]\n")

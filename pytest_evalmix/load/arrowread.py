@@ -544,7 +544,10 @@ class Child:
                 if item == _END:
                     yield None
                     return
-                yield item
+                if isinstance(item, tuple) and item[0] == _ERROR:
+                    yield RecordError(*item[1:])
+                else:
+                    yield item
         except Exception:
             self.close()
 
@@ -577,26 +580,38 @@ def scan_file(
     """
     delivered = 0
     if child is not None and path in child.paths:
-        for item in child.items():
-            if item is None:
-                if child.paths[-1] == path:
-                    child.close()
-                return
-            delivered += 1
-            yield item
+        items = child.items()
+        try:
+            for item in items:
+                if item is None:
+                    if child.paths[-1] == path:
+                        child.close()
+                    return
+                delivered += 1
+                yield item
+        finally:
+            # A caller that stops early must not leave this file's rest to the next file.
+            for item in items:
+                if item is None:
+                    break
     for index, item in enumerate(scan(path)):
         if index >= delivered:
             yield item
 
 
 _END = "end"
+_ERROR = "error"
 
 
 def _child(paths: list[str]) -> None:
     out = sys.stdout.buffer
     for path in paths:
         for item in scan(Path(path)):
-            pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+            sent: object = item
+            if isinstance(item, RecordError):
+                # as plain data: the parent makes its own RecordError of it
+                sent = (_ERROR, item.line, item.message, item.fix, item.id)
+            pickle.dump(sent, out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(_END, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 

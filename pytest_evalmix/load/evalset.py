@@ -552,8 +552,8 @@ def _fill_arrow(
     gives them for JSONL, so a million rows never become a million models."""
     for item in arrowread.scan_file(source.path, child):
         if isinstance(item, RecordError):
-            dedupe.error(number, item)
-            return
+            dedupe.error(number, item)  # the last item: the file is not read further
+            continue
         piece, failed = item
         for line, raw in failed:
             dedupe.take(number, line, _validate(raw, line, source, False))

@@ -188,6 +188,8 @@ def deepeval(record: dict[str, Any], position: int, skip: frozenset[str]) -> Con
             placed["id"] = name
         else:
             placed["id"] = content_id("deepeval-", placed.get("input"))
+            if name is not None and name != "":
+                theirs["name"] = name  # not a name DeepEval would write: kept, not lost
     metadata = theirs.get("additional_metadata")
     marked = isinstance(metadata, dict) and any(mark in metadata for mark in SYNTH_MARKS)
     if marked or ("name" not in shape and shape <= SYNTHESIZER_SAVE_AS):
