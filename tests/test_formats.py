@@ -304,7 +304,12 @@ def test_parquet_through_the_child_reader(
     assert result.ret == 0, result.stdout.str()
 
 
-def test_bad_parquet_rows_are_findings_at_their_row(project: pytest.Pytester) -> None:
+@pytest.mark.parametrize("child", [False, True], ids=["here", "child"])
+def test_bad_parquet_rows_are_findings_at_their_row(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, child: bool
+) -> None:
+    if child:
+        monkeypatch.setenv("PYTEST_EVALMIX_ARROW_CHILD_BYTES", "0")
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     rows = [record(f"r{i}") for i in range(4)]

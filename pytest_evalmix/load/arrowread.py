@@ -166,7 +166,9 @@ def imported() -> bool:
     return "pyarrow" in sys.modules
 
 
-def scan(path: Path) -> Iterator[tuple[Any, list[tuple[int, dict[str, Any]]]] | RecordError]:
+def scan(
+    path: Path, derived: tuple[dict[str, Any], list[str], list[str]] | None = None
+) -> Iterator[tuple[Any, list[tuple[int, dict[str, Any]]]] | RecordError]:
     """The fast path for a file of records in our own shape: `fastload.scan`'s columns, a batch
     at a time, judged column by column with pyarrow's compute functions.
 
@@ -190,7 +192,11 @@ def scan(path: Path) -> Iterator[tuple[Any, list[tuple[int, dict[str, Any]]]] | 
 
     from pytest_evalmix.load import fastload
 
-    spec, validator = fastload.derived(), fastload.validator()
+    # A child is handed the derived schema, and so never imports the model (pydantic itself).
+    if derived is None:
+        spec, validator = fastload.derived(), fastload.validator()
+    else:
+        spec, validator = derived, fastload.dict_validator(derived[0])
     assert spec is not None and validator is not None
     first = 1
     try:
@@ -256,6 +262,12 @@ def _add(piece: Any, at: int, row: int, record: dict[str, Any]) -> None:
     if review is not None:
         piece.reviews[at] = (review["decision"], sys.intern(review["by"]))
 
+
+_DATE: dict[str, Any] = {"type": "date"}
+_DATE_OR_TIME: dict[str, Any] = {
+    "type": "union",
+    "choices": [{"type": "datetime"}, {"type": "date"}],
+}
 
 # Struct fields of ours and the Arrow types the columnar path judges them in; any other shape
 # goes row by row.
@@ -335,10 +347,12 @@ def _simple(pa: Any, schema: Any) -> bool:
     return meta is None or pa.types.is_null(meta) or pa.types.is_struct(meta)
 
 
-def _bad_values(pa: Any, pc: Any, column: Any, adapter: Any) -> Any:
-    """Rows whose value the model would refuse, testing each distinct value once."""
-    from pydantic import ValidationError
+def _bad_values(pa: Any, pc: Any, column: Any, kind: dict[str, Any]) -> Any:
+    """Rows whose value the model would refuse, testing each distinct value once (with the
+    core schema of the model's field type: `Label.at` is a date, `Review.at` a time or date)."""
+    from pydantic_core import SchemaValidator, ValidationError
 
+    adapter = SchemaValidator(kind)
     wrong = []
     for value in pc.unique(column).to_pylist():
         if value is None:
@@ -356,12 +370,8 @@ def _columns(
     pa: Any, pc: Any, batch: Any, first: int, validator: Any, spec: Any
 ) -> tuple[Any, list[tuple[int, dict[str, Any]]]]:
     """One batch of a simple schema, judged and taken apart as columns."""
-    import datetime as dt
 
-    from pydantic import TypeAdapter
     from pydantic_core import ValidationError
-
-    from pytest_evalmix.model.records import ORIGINS, SOURCES
 
     names = set(batch.schema.names)
     column = batch.column
@@ -381,12 +391,12 @@ def _columns(
         pc.equal(pc.utf8_length(column("input")), 0),
         pc.utf8_is_space(column("input")),
         null(column("gold")),
-        pc.invert(pc.is_in(column("origin"), value_set=pa.array(ORIGINS))),
+        pc.invert(pc.is_in(column("origin"), value_set=pa.array(spec[1]))),
         null(label),
-        pc.invert(pc.is_in(field(label, "source"), value_set=pa.array(SOURCES))),
+        pc.invert(pc.is_in(field(label, "source"), value_set=pa.array(spec[2]))),
     ]
     if "at" in label_fields and _kind(pa, label.type.field("at").type) == "str":
-        tests.append(_bad_values(pa, pc, field(label, "at"), TypeAdapter(dt.date)))
+        tests.append(_bad_values(pa, pc, field(label, "at"), _DATE))
     if "synthetic" in names and pa.types.is_struct(column("synthetic").type):
         synthetic = column("synthetic")
         present = pc.is_valid(synthetic)
@@ -411,9 +421,7 @@ def _columns(
             review.type.get_field_index("at") >= 0
             and _kind(pa, review.type.field("at").type) == "str"
         ):
-            tests.append(
-                _bad_values(pa, pc, field(review, "at"), TypeAdapter(dt.datetime | dt.date))
-            )
+            tests.append(_bad_values(pa, pc, field(review, "at"), _DATE_OR_TIME))
     if "tags" in names and pa.types.is_list(column("tags").type):
         if column("tags").flatten().null_count:
             return _rows(batch, first, validator, spec)
@@ -525,13 +533,25 @@ class Child:
         self.process: subprocess.Popen[bytes] | None = None
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pytest_evalmix.load.arrowread", *map(str, paths)],
-                stdin=subprocess.DEVNULL,
+                [sys.executable, "-m", "pytest_evalmix.load.arrowread"],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
             )
         except OSError:
             self.process = None
+            return
+        from pytest_evalmix.load import fastload
+
+        spec = fastload.derived()
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(
+                json.dumps({"derived": spec, "paths": [str(path) for path in paths]}).encode()
+            )
+            self.process.stdin.close()
+        except OSError:
+            self.close()
 
     def items(self) -> Iterator[tuple[Any, list[tuple[int, dict[str, Any]]]] | RecordError | None]:
         """The next file's items, then None once the child has said that file is done."""
@@ -603,10 +623,14 @@ _END = "end"
 _ERROR = "error"
 
 
-def _child(paths: list[str]) -> None:
+def _child() -> None:
+    """Scan the files named on stdin, with the derived schema given there, and pickle each
+    batch's piece to stdout as it comes (our own parent reads them)."""
+    order = json.loads(sys.stdin.buffer.read())
+    derived = tuple(order["derived"])
     out = sys.stdout.buffer
-    for path in paths:
-        for item in scan(Path(path)):
+    for path in order["paths"]:
+        for item in scan(Path(path), derived):
             sent: object = item
             if isinstance(item, RecordError):
                 # as plain data: the parent makes its own RecordError of it
@@ -620,4 +644,4 @@ if __name__ == "__main__":
     # Run the package's copy, so that what is pickled names the package's classes.
     from pytest_evalmix.load.arrowread import _child as child_main
 
-    child_main(sys.argv[1:])
+    child_main()
