@@ -110,7 +110,7 @@ def apply(raw: dict[str, Any], fields: FieldMap, position: int) -> Converted:
     explicit: dict[str, Any] = {}
     for ours, theirs in fields.mapping.items():
         found, value = _take(record, theirs)
-        if found:
+        if found and value is not None:  # a null is no value: the defaults may fill it
             explicit[ours] = value
     if fields.preset is None:
         converted = Converted(record)
