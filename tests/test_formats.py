@@ -124,6 +124,20 @@ def test_deepeval_synthesizer_goldens_fail_gold_provenance(
     assert out.count(f"data/deepeval/{name}:") >= 2
 
 
+def test_a_hand_written_golden_is_not_taken_for_the_synthesizers(
+    project: pytest.Pytester,
+) -> None:
+    """Inputs and expected outputs alone carry no mark: nothing is assumed, origin is asked."""
+    (project.path / "data").mkdir()
+    (project.path / "data" / "mine.json").write_text(
+        json.dumps([{"input": "q", "expected_output": "a"}]), encoding="utf-8"
+    )
+    manifest(project, "data:\n  - path: data/mine.json\n    fields: deepeval\n")
+    result = run(project, "--evalmix")
+    no_traceback(result)
+    result.stdout.fnmatch_lines(["data/mine.json:1: deepeval-*: missing required field 'origin'*"])
+
+
 def test_deepeval_synthesizer_marks_yield_to_the_files_defaults(project: pytest.Pytester) -> None:
     """A team that hand-labelled the synthesizer's goldens says so, and the marks step aside."""
     copy(project, "deepeval/synthesizer_dataset.json")

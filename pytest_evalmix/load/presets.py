@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,6 +172,19 @@ def _json_text(value: Any) -> Any:
     return value
 
 
+def _synthesizer_file(shape: frozenset[str]) -> bool:
+    """Whether a golden has the shape `Synthesizer.save_as` gives it: its five keys in JSON;
+    in CSV, where empty cells are absent, no more than those and a context or source file (so
+    a hand-written file of inputs and expected outputs alone is not taken for one)."""
+    if shape == SYNTHESIZER_SAVE_AS:
+        return True
+    return (
+        shape <= SYNTHESIZER_SAVE_AS
+        and "actual_output" not in shape
+        and bool(shape & {"context", "source_file"})
+    )
+
+
 def deepeval(record: dict[str, Any], position: int, skip: frozenset[str]) -> Converted:
     """DeepEval `Golden` and `ConversationalGolden`, as its `save_as` writes them."""
     ours, theirs = _split(record)
@@ -192,7 +206,7 @@ def deepeval(record: dict[str, Any], position: int, skip: frozenset[str]) -> Con
                 theirs["name"] = name  # not a name DeepEval would write: kept, not lost
     metadata = theirs.get("additional_metadata")
     marked = isinstance(metadata, dict) and any(mark in metadata for mark in SYNTH_MARKS)
-    if marked or ("name" not in shape and shape <= SYNTHESIZER_SAVE_AS):
+    if marked or _synthesizer_file(shape):
         return Converted(_finish(ours, placed, theirs), dict(SYNTH_DEFAULTS))
     return Converted(_finish(ours, placed, theirs))
 
@@ -221,7 +235,7 @@ def promptfoo(record: dict[str, Any], position: int, skip: frozenset[str]) -> Co
     csv_row = any(key.startswith("__") for key in theirs) or not (_PROMPTFOO_TEST & theirs.keys())
     if csv_row:
         expected = sorted(
-            (key for key in theirs if key.startswith("__expected")),
+            (key for key in theirs if _EXPECTED.fullmatch(key)),
             key=lambda key: int(key[len("__expected") :] or 0),
         )
         golds = [theirs.pop(key) for key in expected]
@@ -246,6 +260,8 @@ def promptfoo(record: dict[str, Any], position: int, skip: frozenset[str]) -> Co
     return Converted(_finish(ours, placed, theirs))
 
 
+# promptfoo's CSV: __expected, or __expected1, __expected2, ... for several assertions
+_EXPECTED = re.compile(r"__expected[0-9]*")
 _PROMPTFOO_TEST = frozenset({"vars", "assert", "description", "options", "metadata", "threshold"})
 
 PRESETS: dict[str, Callable[[dict[str, Any], int, frozenset[str]], Converted]] = {
