@@ -81,12 +81,14 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
         flush=True,
     )
     floors: list[float] = []
+    floor_cpus: list[float] = []
     candidates: list[float] = []
+    cpus: list[float] = []
     peaks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
-        log = Path(logdir) / "pytest.log"
+        log, floor_log = Path(logdir) / "pytest.log", Path(logdir) / "floor.log"
         for attempt in range(1, repeat + 1):
-            floor = bench_load.run_floor(python, jsonl_root)
+            floor = bench_load.run_floor(python, jsonl_root, floor_log)
             cand = bench_load.run_candidate(python, parquet_root, log, 0)
             rss = "n/a" if cand.rss_mb is None else f"{cand.rss_mb:.1f} MB"
             print(
@@ -98,11 +100,13 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
                 print("\n".join(floor.tail + cand.tail), file=sys.stderr)
                 return 1
             floors.append(floor.seconds)
+            floor_cpus.append(floor.cpu)
             candidates.append(cand.seconds)
+            cpus.append(cand.cpu)
             if cand.rss_mb is not None:
                 peaks.append(cand.rss_mb)
-    figures = bench_load.Figures("evalmix", 0, min(candidates), max(peaks, default=0.0))
-    bench_load.report(n, parquet_bytes, False, min(floors), [figures], None)
+    figures = bench_load.Figures("evalmix", 0, min(candidates), max(peaks, default=0.0), min(cpus))
+    bench_load.report(n, parquet_bytes, False, min(floors), min(floor_cpus), [figures], None)
     return 0
 
 
