@@ -34,7 +34,7 @@ from pytest_evalmix.load.readers import (
     read,
 )
 from pytest_evalmix.model import policy as policy_mod
-from pytest_evalmix.model.columns import Column
+from pytest_evalmix.model.columns import Column, GridKey
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy, PolicyError, suggest
 from pytest_evalmix.model.records import (
@@ -102,6 +102,10 @@ class EvalSet:
     ids: list[str] = field(default_factory=list)
     origins: Column[str] = field(default_factory=lambda: Column.of(ORIGINS))
     sources: Column[str] = field(default_factory=lambda: Column.of(SOURCES))
+    # Each row's grid cell, as written (None: no grid): a code per row, a few hundred cells.
+    cells: Column[GridKey | None] = field(default_factory=lambda: Column.of([None]))
+    # The manifest line that declares the coverage grid, for findings about a cell.
+    coverage_line: int = 1
     # Sparse by row, since most rows have neither: (synthetic.generator, label.by) of every
     # synthetic row, and (review.decision, review.by) of every reviewed row.
     generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
@@ -215,6 +219,7 @@ class EvalSet:
         self.ids.append(example.id)
         self.origins.append(example.origin)
         self.sources.append(label.source)
+        self.cells.append(tuple(example.grid.items()) or None)
         synthetic = example.synthetic
         if synthetic is not None:
             by = sys.intern(label.by) if label.by is not None else None
@@ -276,6 +281,7 @@ def load(
         policy=effective,
     )
     base_map = _field_map(manifest.fields, shown, line_of("fields"))
+    evalset.coverage_line = line_of("policy", "coverage")
     evalset.files.append(shown)
     evalset._inline_source = Source(manifest_path, shown, base_map, {}, 0)
     evalset.inline = [(line_of("examples", i), raw) for i, raw in enumerate(manifest.examples)]
@@ -613,6 +619,7 @@ def _merge_piece(
         evalset.ids.extend(piece.ids)
         evalset.origins.extend(piece.origins)
         evalset.sources.extend(piece.sources)
+        evalset.cells.extend(piece.cells)
         evalset.file_index.extend(array("H", [file_no]) * len(piece.ids))
         evalset.lines.extend(
             array("I", map(offset.__add__, piece.lines)) if offset else piece.lines
@@ -634,6 +641,7 @@ def _merge_piece(
         evalset.ids.append(rid)
         evalset.origins.append(piece.origins[row])
         evalset.sources.append(piece.sources[row])
+        evalset.cells.append(piece.cells[row])
         evalset.file_index.append(file_no)
         evalset.lines.append(line)
         if row in piece.generated:

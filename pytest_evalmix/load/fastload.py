@@ -27,7 +27,7 @@ from typing import Any
 # child's start-up. The schema comes from `Example`, in the parent (see `derived`).
 from pydantic_core import CoreConfig, SchemaValidator, ValidationError
 
-from pytest_evalmix.model.columns import Column
+from pytest_evalmix.model.columns import Column, GridKey
 
 # Below this many bytes of plain JSONL, starting processes costs more than it saves. The
 # environment variable exists for tuning and for the tests of the parallel path.
@@ -161,6 +161,8 @@ class Piece(_PickledIds):
 
     origins: Column[str]
     sources: Column[str]
+    # Each row's grid cell as written, None for none (see `EvalSet.cells`).
+    cells: Column[GridKey | None] = field(default_factory=lambda: Column.of([None]))
     ids: list[str] = field(default_factory=list)
     lines: array[int] = field(default_factory=lambda: array("I"))
     # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
@@ -200,6 +202,8 @@ def scan(
     add_id, add_line = ids.append, lines.append
     add_origin, add_source = piece.origins.codes.append, piece.sources.codes.append
     origin_code, source_code = piece.origins.codebook, piece.sources.codebook
+    cells = piece.cells
+    cell_code, add_cell = cells.codebook, cells.codes.append
     row = line = 0
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -232,6 +236,14 @@ def scan(
             add_origin(origin_code[record["origin"]])
             add_source(source_code[source])
             add_line(line)
+            grid = record.get("grid")
+            cell = tuple(grid.items()) if grid else None
+            code = cell_code.get(cell)
+            if code is None:  # a new cell: may widen the codes, so take the new append
+                cells.append(cell)
+                add_cell = cells.codes.append
+            else:
+                add_cell(code)
             synthetic = record.get("synthetic")
             if synthetic is not None:
                 by = label.get("by")

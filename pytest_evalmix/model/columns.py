@@ -14,7 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Generic, TypeVar, overload
 
-T = TypeVar("T", str, str | None)
+# A grid cell as a record wrote it: its ``(axis, value)`` pairs in the record's order.
+GridKey = tuple[tuple[str, str], ...]
+
+T = TypeVar("T", str, str | None, GridKey | None)
 
 _WIDER = {"B": "H", "H": "I"}
 
@@ -74,10 +77,14 @@ class Column(Sequence[T], Generic[T]):
 
     def extend(self, values: Iterable[T]) -> None:
         if isinstance(values, Column):
-            if values.values == self.values and values.codes.typecode == self.codes.typecode:
+            # Columns coded apart (loader processes) are joined through a table of codes,
+            # which costs a C-level pass instead of a lookup per row.
+            table = [self._code(value) for value in values.values]
+            if table == list(range(len(table))) and (values.codes.typecode == self.codes.typecode):
                 self.codes.extend(values.codes)
-                return
-            values = list(values)
+            else:
+                self.codes.extend(array(self.codes.typecode, map(table.__getitem__, values.codes)))
+            return
         elif not isinstance(values, list):
             values = list(values)
         for value in dict.fromkeys(values):  # every new value gets its code first

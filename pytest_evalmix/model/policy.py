@@ -75,6 +75,37 @@ class ReviewPolicy(_Section):
     required: bool = False
 
 
+# More cells than this is a grid nobody can fill or read; it is also what keeps a typo such as a
+# 1000-value axis from costing a million cells of memory.
+MAX_CELLS = 10_000
+
+
+class CoveragePolicy(_Section):
+    """The coverage grid: each axis and its values; every combination is a cell to fill."""
+
+    axes: dict[str, list[str]] = Field(default_factory=dict)
+    min_per_cell: int = Field(1, ge=0)
+    production_min_per_cell: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _axes_are_values(self) -> CoveragePolicy:
+        cells = 1
+        for axis, values in self.axes.items():
+            if not axis.strip():
+                raise ValueError("an axis needs a name")
+            if not values:
+                raise ValueError(f"axis '{axis}' has no values; list the values it takes")
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"axis '{axis}' lists {', '.join(repeated)} more than once")
+            cells *= len(values)
+        if self.axes and cells > MAX_CELLS:
+            raise ValueError(
+                f"the axes make {cells} cells, more than {MAX_CELLS}: declare fewer values"
+            )
+        return self
+
+
 class Policy(_Section):
     """The effective policy of one eval set."""
 
@@ -84,6 +115,7 @@ class Policy(_Section):
     pass_rates: PassRatesPolicy = Field(default_factory=PassRatesPolicy)
     failure_modes: FailureModesPolicy = Field(default_factory=FailureModesPolicy)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    coverage: CoveragePolicy = Field(default_factory=CoveragePolicy)
     # Per-checker settings, e.g. ``checkers: {sqlite: {database: db/orders.sqlite}}``. Their keys
     # belong to each checker, so they are not checked here.
     checkers: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -92,8 +124,8 @@ class Policy(_Section):
 
 
 # Keys whose value replaces the lower layer's whole, rather than merging into it: a manifest that
-# names its own targets means exactly those targets.
-_LEAVES = {("mix", "targets")}
+# names its own targets (or axes) means exactly those.
+_LEAVES = {("mix", "targets"), ("coverage", "axes")}
 
 
 class PolicyError(ValueError):

@@ -38,7 +38,7 @@ from pytest_evalmix.pytest_plugin.fixtures import (
 from pytest_evalmix.pytest_plugin.params import outcome_of
 from pytest_evalmix.report import terminal, views
 from pytest_evalmix.report.data import Payload, Report, check_payload, set_payload
-from pytest_evalmix.rules import AFTER_EVALS, BASE_ONLY, CheckResult, Context, registry
+from pytest_evalmix.rules import AFTER_EVALS, BASE_ONLY, CheckResult, Context, collected, registry
 
 
 def register(config: pytest.Config, project_policy: dict[str, Any], patterns: list[str]) -> None:
@@ -80,7 +80,8 @@ class ManifestFile(pytest.File):
         for name in registry():
             if name in BASE_ONLY and base is None:
                 continue  # ``changes``: only under --evalmix-base
-            yield CheckItem.from_parent(self, name=name, evalset=evalset)
+            if collected(name, evalset.policy):
+                yield CheckItem.from_parent(self, name=name, evalset=evalset)
 
 
 class CheckItem(pytest.Item):

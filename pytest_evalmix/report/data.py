@@ -18,6 +18,7 @@ from pytest_evalmix.load.outcomes import format_rate
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.model.text import escape, safe_data
+from pytest_evalmix.report import grid
 from pytest_evalmix.rules import CheckResult
 from pytest_evalmix.rules.provisional import due_in
 
@@ -142,6 +143,13 @@ class SetReport:
             return None
         return check.data
 
+    def grid(self) -> dict[str, Any] | None:
+        """The ``coverage`` check's grid (see `rules.coverage`), if the set declares one."""
+        check = self.checks.get("coverage")
+        if check is None or not isinstance(check.data.get("cells"), list):
+            return None
+        return check.data
+
     def coming_due(self) -> list[tuple[str | None, list[dict[str, Any]]]]:
         """Provisional labels by owner (owners A-Z, unowned last), each owner's by date.
 
@@ -227,6 +235,8 @@ class Report:
             since = evalset.since_base()
             if since is not None:
                 yield from ((line, None) for line in delta_lines(since))
+            for line in grid.terminal_lines(evalset.grid()):
+                yield line, None
             width = max((len(name) for name in evalset.checks), default=0)
             for name, check in evalset.checks.items():
                 yield f"  {name.ljust(width)}  {check.headline()}", check.style()

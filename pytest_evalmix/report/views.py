@@ -25,6 +25,7 @@ from typing import Any
 from pytest_evalmix.load.outcomes import format_rate
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.report import grid
 from pytest_evalmix.report.data import (
     DELTA_HEADERS,
     CheckReport,
@@ -119,6 +120,7 @@ def _set_data(evalset: SetReport) -> dict[str, Any]:
         "origins": origins,
         "pass_rate": _pass_rate(outcomes.get("coverage")),
         "coming_due": [entry for _, entries in evalset.coming_due() for entry in entries],
+        "grid": evalset.grid(),
         "checks": [_check_data(check) for check in evalset.checks.values()],
         "since_base": evalset.since_base(),
     }
@@ -249,6 +251,7 @@ def _set_markdown(evalset: SetReport) -> list[str]:
     out += _table(headers, align, rows)
     out += _pie(evalset)
     out += _comparisons(evalset)
+    out += grid.markdown_lines(evalset.grid(), _text, _code, _table)
     out += ["### Checks", ""]
     checks = evalset.checks.values()
     out += _table(

@@ -72,15 +72,22 @@ NEEDS: dict[str, frozenset[str]] = {
 
 # Checks that judge eval outcomes, so must run after every eval of the session has reported. The
 # pytest layer runs them last, on the controller, under xdist too (see `collect`).
-AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes"})
+AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes", "coverage"})
 # Checks collected only under ``--evalmix-base=REF``.
 BASE_ONLY: frozenset[str] = frozenset({"changes"})
+
+
+def collected(name: str, policy: Policy) -> bool:
+    """Whether a set gets an item for this check: ``coverage`` exists only for a declared grid
+    (SPEC §5), so a set without one shows no check that could only ever skip."""
+    return name != "coverage" or bool(policy.coverage.axes)
 
 
 def registry() -> dict[str, Check]:
     """Every check, in the order its items are collected (stable, so xdist workers agree)."""
     from pytest_evalmix.rules import (
         changes,
+        coverage,
         failure_modes,
         gold_provenance,
         mix,
@@ -97,6 +104,7 @@ def registry() -> dict[str, Check]:
         "mix": mix.check,
         "pass-rates": pass_rates.check,
         "failure-modes": failure_modes.check,
+        "coverage": coverage.check,
         "review": review.check,
         "changes": changes.check,
     }
