@@ -174,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="which records are the seeds (default production)",
     )
     propose.add_argument("--limit", type=_positive, metavar="K", help="use at most K seeds")
+    cells = propose.add_mutually_exclusive_group()
+    cells.add_argument(
+        "--cell",
+        metavar="AXIS=VALUE,...",
+        help="only the seeds of this cell of the coverage grid (leave an axis out for every "
+        "value of it); candidates carry the cell as their grid",
+    )
+    cells.add_argument(
+        "--fill",
+        action="store_true",
+        help="only the seeds of the cells below coverage.min_per_cell",
+    )
     propose.add_argument(
         "--synth",
         choices=SYNTH_MODES,
@@ -316,6 +328,10 @@ def _record_command(args: argparse.Namespace) -> str:
         parts += ["--origin", args.origin]
     if args.limit is not None:
         parts += ["--limit", str(args.limit)]
+    if args.cell:
+        parts += ["--cell", args.cell]
+    if args.fill:
+        parts.append("--fill")
     if args.model:
         parts += ["--model", args.model]
     if args.evalmix_dir:
@@ -349,7 +365,10 @@ def run_propose(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a TOML syntax error
         raise Failure(f"pyproject.toml: {exc}") from None
 
-    found = propose.seeds_of(evalset, args.origin, args.limit)
+    cells = _chosen_cells(evalset, args)
+    if args.fill and not cells:
+        return 0
+    found = propose.seeds_of(evalset, args.origin, args.limit, cells)
     if found.invalid:
         print(
             f"evalmix: note: {found.invalid} problem(s) in the set's records; records that do not "
@@ -363,8 +382,9 @@ def run_propose(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if not found.seeds:
+        where = f" in the cells {'--fill takes' if args.fill else 'of --cell'}" if cells else ""
         raise Failure(
-            f"{evalset.manifest} has no {args.origin} record with a text input to paraphrase"
+            f"{evalset.manifest} has no {args.origin} record with a text input to paraphrase{where}"
         )
 
     from pytest_evalmix.synth.synthesizer import CacheMiss, SynthesisError, Synthesizer
@@ -415,6 +435,45 @@ def run_propose(args: argparse.Namespace) -> int:
     )
     print(f"review them with: evalmix review {shlex.quote(str(args.out))} --into DATA_FILE.jsonl")
     return 0
+
+
+def _chosen_cells(evalset: Any, args: argparse.Namespace) -> set[int] | None:
+    """The grid cells whose seeds ``--cell`` or ``--fill`` ask for, or None for every seed."""
+    from pytest_evalmix.review import propose
+    from pytest_evalmix.rules.coverage import cell_name
+
+    if args.cell:
+        try:
+            return propose.select_cells(evalset, args.cell)
+        except propose.CellError as exc:
+            raise Failure(str(exc)) from None
+    if not args.fill:
+        return None
+    if not evalset.policy.coverage.axes:
+        raise Failure(
+            f"--fill: {evalset.manifest} declares no coverage grid (policy coverage.axes), so "
+            "no cell is short of examples"
+        )
+    short = propose.short_cells(evalset)
+    minimum = evalset.policy.coverage.min_per_cell
+    if not short:
+        print(
+            f"every cell holds at least coverage.min_per_cell ({minimum}) examples: nothing to fill"
+        )
+        return set()
+    for cell in short:
+        name = cell_name(cell.cell)
+        print(
+            f"filling cell {name}: {cell.total} of coverage.min_per_cell ({minimum}) examples, "
+            f"{cell.production} production seed{'s' if cell.production != 1 else ''}"
+        )
+        if not cell.production and args.origin == "production":
+            print(
+                f"evalmix: note: cell {name} has no production seed to paraphrase: sample and "
+                "label production traces from it",
+                file=sys.stderr,
+            )
+    return {cell.index for cell in short}
 
 
 # -- evalmix review ------------------------------------------------------------------------------

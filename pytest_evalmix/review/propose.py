@@ -9,6 +9,10 @@ candidate, and drops it when the record goes into the set.
 Candidate ids are ``syn-<seed id>-<8 hex of the text's hash>``: the same text from the same seed
 always gets the same id, so rerunning propose (with another ``--n``, or after a cache refresh)
 never gives an id to a different text, and a review resumes correctly against the new queue.
+
+With a coverage grid, the seeds may come from chosen cells (``--cell feature=billing``) or from
+every cell short of ``coverage.min_per_cell`` (``--fill``): "synthetic fills coverage gaps" in
+one command, and a person still disposes. Such candidates carry their seed's cell as ``grid``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import hashlib
 import json
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_evalmix.load import ledger
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.model.policy import suggest
+from pytest_evalmix.rules import coverage
 
 if TYPE_CHECKING:
     from pytest_evalmix.synth.synthesizer import Synthesizer
@@ -37,6 +43,7 @@ class Seed:
     id: str
     input: str
     gold: Any
+    grid: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -46,14 +53,21 @@ class Seeds:
     invalid: int = 0
 
 
-def seeds_of(evalset: EvalSet, origin: str, limit: int | None) -> Seeds:
-    """The records of ``origin`` that can be paraphrased, in file order, at most ``limit``.
+def seeds_of(
+    evalset: EvalSet, origin: str, limit: int | None, cells: set[int] | None = None
+) -> Seeds:
+    """The records of ``origin`` that can be paraphrased, in file order, at most ``limit``;
+    with ``cells`` (indices of `coverage.cells_of`), only those placed in one of them.
 
     Only text inputs can be paraphrased; a structured input (a query, a mapping) is left out and
     named, rather than sent to the model as JSON it would rewrite into something else.
     """
     found = Seeds(invalid=len(evalset.findings))
     wanted = {row for row, o in enumerate(evalset.origins) if o == origin}
+    grids: dict[int, dict[str, str]] = {}
+    if cells is not None:
+        grids = {row: cell for row, cell in cell_rows(evalset, cells).items() if row in wanted}
+        wanted = set(grids)
     if not wanted:
         return found
     for row, example in evalset.examples():
@@ -62,7 +76,7 @@ def seeds_of(evalset: EvalSet, origin: str, limit: int | None) -> Seeds:
         if limit is not None and len(found.seeds) >= limit:
             break
         if isinstance(example.input, str) and example.input.strip() and _text(example.input):
-            found.seeds.append(Seed(example.id, example.input, example.gold))
+            found.seeds.append(Seed(example.id, example.input, example.gold, grids.get(row)))
         else:
             found.not_text.append(example.id)
     return found
@@ -75,6 +89,81 @@ def _text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class CellError(ValueError):
+    """A ``--cell`` that names no cell of the declared grid; the message says why."""
+
+
+def select_cells(evalset: EvalSet, spec: str) -> set[int]:
+    """The cells ``axis=value,...`` names: one cell, or a slice when some axes are left out."""
+    axes = evalset.policy.coverage.axes
+    if not axes:
+        raise CellError(
+            f"{evalset.manifest} declares no coverage grid (policy coverage.axes), so there is "
+            "no cell to choose"
+        )
+    chosen: dict[str, str] = {}
+    for part in spec.split(","):
+        axis, equals, value = part.partition("=")
+        axis, value = axis.strip(), value.strip()
+        if not equals or not axis or not value:
+            raise CellError(f"--cell {spec!r}: write each axis as axis=value, e.g. feature=billing")
+        if axis not in axes:
+            raise CellError(
+                f"--cell: {axis!r} is not an axis of the grid{suggest(axis, set(axes))}; the "
+                f"axes are {', '.join(axes)}"
+            )
+        if value not in axes[axis]:
+            raise CellError(
+                f"--cell: {value!r} is not a value of {axis}{suggest(value, set(axes[axis]))}; "
+                f"its values are {', '.join(axes[axis])}"
+            )
+        if chosen.get(axis, value) != value:
+            raise CellError(f"--cell: {axis} is given twice")
+        chosen[axis] = value
+    return {
+        index
+        for index, cell in enumerate(coverage.cells_of(axes))
+        if all(cell[axis] == value for axis, value in chosen.items())
+    }
+
+
+@dataclass(frozen=True)
+class Short:
+    """A cell below ``coverage.min_per_cell``."""
+
+    index: int
+    cell: dict[str, str]
+    total: int
+    production: int
+
+
+def short_cells(evalset: EvalSet) -> list[Short]:
+    """The cells of the declared grid that hold fewer than ``coverage.min_per_cell`` examples,
+    as the ``coverage`` check counts them."""
+    axes = evalset.policy.coverage.axes
+    placement = coverage.place(evalset, axes)
+    cells = [coverage.Cell(cell) for cell in coverage.cells_of(axes)]
+    coverage.count(evalset, placement, cells)
+    minimum = evalset.policy.coverage.min_per_cell
+    return [
+        Short(index, cell.cell, cell.total, cell.counts["production"])
+        for index, cell in enumerate(cells)
+        if cell.total < minimum
+    ]
+
+
+def cell_rows(evalset: EvalSet, cells: set[int]) -> dict[int, dict[str, str]]:
+    """Each row placed in one of ``cells``, with its cell in the axes' declared order."""
+    axes = evalset.policy.coverage.axes
+    where = coverage.place(evalset, axes).where
+    every = coverage.cells_of(axes)
+    return {
+        row: every[where[code]]
+        for row, code in enumerate(evalset.cells.codes)
+        if where[code] in cells
+    }
 
 
 def candidate_id(seed_id: str, text: str) -> str:
@@ -119,20 +208,21 @@ def candidates(
                 if rid in taken:  # two seeds with one id cannot happen; the same text twice can
                     continue
                 taken.add(rid)
-                records.append(
-                    {
-                        "id": rid,
-                        "input": text,
-                        "origin": "synthetic",
-                        "synthetic": {
-                            "generator": synthesizer.model,
-                            "method": "paraphrase",
-                            "seed_id": seed.id,
-                            "prompt_sha256": prompt_sha,
-                        },
-                        "seed": {"id": seed.id, "input": seed.input, "gold": seed.gold},
-                    }
-                )
+                record: dict[str, Any] = {
+                    "id": rid,
+                    "input": text,
+                    "origin": "synthetic",
+                    "synthetic": {
+                        "generator": synthesizer.model,
+                        "method": "paraphrase",
+                        "seed_id": seed.id,
+                        "prompt_sha256": prompt_sha,
+                    },
+                }
+                if seed.grid is not None:
+                    record["grid"] = dict(seed.grid)
+                record["seed"] = {"id": seed.id, "input": seed.input, "gold": seed.gold}
+                records.append(record)
         if progress:
             progress(min(start + step, len(seeds)), len(seeds))
     return records
