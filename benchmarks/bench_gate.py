@@ -9,6 +9,11 @@ function the check uses (`pytest_evalmix.rules.pass_rates.compare`) to each, nex
 - **false-alarm rate**: both subsets truly pass at the same rate, so every failure is noise;
 - **power**: the true rates are 20 points apart, so every pass is a miss.
 
+The same goes for the coverage grid: the Markdown report names the cells whose pass rate is
+significantly below the rest of the set (`pytest_evalmix.rules.coverage.below_rest`, the same
+test, Holm-corrected for the number of cells). On a healthy 30-cell grid every named cell is a
+false alarm, and at most 5% of runs may name any.
+
 Seeded, so the figures are the same on every machine. See benchmarks/README.md.
 """
 
@@ -21,6 +26,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pytest_evalmix.rules.coverage import below_rest
 from pytest_evalmix.rules.pass_rates import compare
 
 MAX_GAP = 0.10
@@ -72,6 +78,46 @@ def simulate(scenario: Scenario, trials: int, rng: random.Random) -> Figures:
     return Figures(gate / trials, threshold / trials)
 
 
+@dataclass(frozen=True)
+class GridScenario:
+    name: str
+    cells: int
+    n: int
+    rate: float
+    bad_rate: float  # the true rate of the last cell; ``rate`` too on a healthy grid
+
+    @property
+    def healthy(self) -> bool:
+        return self.rate == self.bad_rate
+
+
+GRID_SCENARIOS = (
+    GridScenario("healthy grid", 30, 20, 0.80, 0.80),
+    GridScenario("healthy grid", 30, 10, 0.80, 0.80),
+    GridScenario("healthy grid", 30, 50, 0.50, 0.50),
+    GridScenario("one bad cell", 30, 20, 0.80, 0.30),
+)
+GRID_GOAL = 0.05
+
+
+def simulate_grid(scenario: GridScenario, trials: int, rng: random.Random) -> float:
+    """The share of simulated runs in which the report names any cell (healthy grid), or the
+    bad cell (one bad cell)."""
+    named = 0
+    for _ in range(trials):
+        tallies = [
+            (binomial(rng, scenario.n, scenario.rate), scenario.n)
+            for _ in range(scenario.cells - 1)
+        ]
+        tallies.append((binomial(rng, scenario.n, scenario.bad_rate), scenario.n))
+        lows, _ = below_rest(tallies, MAX_GAP, ALPHA)
+        if scenario.healthy:
+            named += bool(lows)
+        else:
+            named += any(low.index == scenario.cells - 1 for low in lows)
+    return named / trials
+
+
 def margin(rate: float, trials: int) -> float:
     """Half-width of the 95% Monte Carlo interval of a simulated rate."""
     return 1.96 * math.sqrt(max(rate * (1 - rate), 1e-12) / trials)
@@ -107,7 +153,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "\nrows that is the false-alarm rate, on gap rows the power. gap>10 fails: what a bare"
         "\nten-point threshold would fail, for contrast."
     )
-    return 0
+    grid_trials = max(1, args.trials // 10)
+    print(
+        f"\ncoverage grid: cells named below the rest (gap > {MAX_GAP:.0%}, Holm-corrected "
+        f"p < {ALPHA}; {grid_trials:,} simulated runs per row)"
+    )
+    header = f"{'scenario':<14}{'cells':>7}{'n/cell':>8}{'true rates':>14}{'runs naming':>22}"
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for grid in GRID_SCENARIOS:
+        share = simulate_grid(grid, grid_trials, rng)
+        what = "any cell" if grid.healthy else "the bad cell"
+        rates = f"{grid.rate:.2f}" if grid.healthy else f"{grid.rate:.2f}/{grid.bad_rate:.2f}"
+        text = f"{share:.1%} ±{margin(share, grid_trials):.1%} {what}"
+        print(f"{grid.name:<14}{grid.cells:>7}{grid.n:>8}{rates:>14}{text:>22}")
+        if grid.healthy and share > GRID_GOAL:
+            ok = False
+    print(
+        f"\nOn healthy grids every named cell is a false alarm: goal at most {GRID_GOAL:.0%} of "
+        f"runs. {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
