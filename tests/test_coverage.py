@@ -173,6 +173,8 @@ def test_an_undeclared_axis_and_a_cell_short_of_examples(
         ("coverage: {axes: {feature: []}}", 4, "axis 'feature' has no values"),
         ("coverage: {axes: {feature: [a, a]}}", 4, "axis 'feature' lists a more than once"),
         ("coverage: {axes: {feature: [a]}, min_per_cell: -1}", 4, "greater than or equal"),
+        ("coverage: {axes: {feature: ['a,b']}}", 4, "'a,b' cannot name an axis or a value"),
+        ('coverage: {axes: {"x=y": [a]}}', 4, "'x=y' cannot name an axis or a value"),
     ],
 )
 def test_a_bad_coverage_policy_is_a_collection_error(
@@ -323,13 +325,13 @@ def test_the_grid_in_markdown_and_json(
 
 
 def test_records_without_grid_are_not_placed_in_every_view(
-    project: pytest.Pytester, write_set: WriteSet
+    project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
 ) -> None:
     records = full_grid()
     for index in (0, 4, 8):  # one production in every other cell, so every cell still counts
         del records[index]["grid"]
     write_set(records, manifest=MANIFEST)
-    result = run(project, "--evalmix", "--evalmix-report=r.md", "--evalmix-report=r.json")
+    result = run(project, "--evalmix", "--evalmix-report=r.md", "--evalmix-report=r.json", *xdist)
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(
         ["  17 of 20 examples placed in the grid; 3 not placed (no grid, or only some of the axes)"]
@@ -380,6 +382,10 @@ def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.Mo
     ]
     del records[7]["grid"]
     records[9]["grid"] = {"persona": "terse", "feature": "refunds"}  # another order, one cell
+    records[11]["grid"] = {"feature": "biling", "persona": "terse"}  # kept as written
+    records[12]["grid"] = {"feature": "billing"}  # not placed
+    records[13]["label"] = {"source": "llm", "by": "m", "provisional": {"owner": "o"}}
+    records[13]["grid"] = {"feature": "billing", "persona": "angry", "channel": "chat"}
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "support.jsonl").write_text(jsonl(records), encoding="utf-8")
     (tmp_path / "s.evalmix.yaml").write_text(MANIFEST, encoding="utf-8")
@@ -387,6 +393,15 @@ def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.Mo
     evalset = load(tmp_path / "s.evalmix.yaml", tmp_path, {}, sharing=1)
     assert len(evalset) == 3000 and not evalset.findings
     assert evalset.cells.codes.itemsize == 1  # a byte per row
-    assert [dict(cell) if cell else None for cell in evalset.cells] == [
-        r.get("grid") for r in records
+    # Read by the fast path: every axis's value in the declared order names the cell; a grid
+    # that names anything undeclared is kept as written, in its row.
+    expected: list[Any] = [
+        (r["grid"].get("feature"), r["grid"].get("persona")) if "grid" in r else None
+        for r in records
     ]
+    expected[11] = (("feature", "biling"), ("persona", "terse"))
+    expected[12] = None
+    expected[13] = (("feature", "billing"), ("persona", "angry"), ("channel", "chat"))
+    assert list(evalset.cells) == expected
+    assert evalset.kept[13].grid == records[13]["grid"]
+    assert [row for row, _ in evalset.examples()] == list(range(3000))

@@ -219,7 +219,8 @@ class EvalSet:
         self.ids.append(example.id)
         self.origins.append(example.origin)
         self.sources.append(label.source)
-        self.cells.append(tuple(example.grid.items()) or None)
+        grid = example.grid if self.policy.coverage.axes else None
+        self.cells.append(tuple(grid.items()) if grid else None)
         synthetic = example.synthetic
         if synthetic is not None:
             by = sys.intern(label.by) if label.by is not None else None
@@ -520,8 +521,9 @@ def _fill(evalset: EvalSet, sharing: int = 1) -> None:
         and os.access(source.path, os.R_OK)
         and fastload.validator() is not None
     }
+    axes = tuple((axis, tuple(values)) for axis, values in evalset.policy.coverage.axes.items())
     pieces = fastload.scan_files(
-        [evalset._sources[number - 1].path for number in sorted(fast)], sharing
+        [evalset._sources[number - 1].path for number in sorted(fast)], sharing, axes
     )
     numbers = sorted(fast)
     waiting = next(pieces, None)

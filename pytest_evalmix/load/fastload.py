@@ -78,6 +78,10 @@ def _as_typed_dict(schema: Any) -> Any:
     return {key: _as_typed_dict(value) for key, value in schema.items()}
 
 
+# A declared coverage grid: each axis and its values, in order (hashable, for the caches).
+Axes = tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @cache
 def derived() -> tuple[dict[str, Any], list[str], list[str]] | None:
     """The derived schema (plain data), and the origins and label sources in code order."""
@@ -90,8 +94,47 @@ def derived() -> tuple[dict[str, Any], list[str], list[str]] | None:
     return schema, list(ORIGINS), list(SOURCES)
 
 
+def _as_written(grid: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A grid naming an axis or a value that is not declared: kept as written, for the
+    ``coverage`` check to report at its line (a tuple, so `scan` tells it apart)."""
+    return tuple(grid.items())
+
+
+def _with_grid(schema: dict[str, Any], axes: Axes) -> dict[str, Any]:
+    """``schema`` reading ``grid`` against the declared ``axes``.
+
+    A grid of declared axes and values comes back as the schema's own key and value objects, in
+    the axes' order, so every axis's value names the cell and its hash is known already: keeping
+    each row's cell costs one small tuple and a lookup. Anything else comes back as written.
+    """
+    if not axes:
+        return schema
+    fields = dict(schema["fields"])
+    field = dict(fields["grid"])
+    declared = {
+        "type": "typed-dict",
+        "fields": {
+            axis: {
+                "type": "typed-dict-field",
+                "schema": {"type": "literal", "expected": list(values)},
+                "required": False,
+            }
+            for axis, values in axes
+        },
+        "extra_behavior": "forbid",
+    }
+    written = {
+        "type": "function-after",
+        "function": {"type": "no-info", "function": _as_written},
+        "schema": field["schema"],
+    }
+    field["schema"] = {"type": "union", "mode": "left_to_right", "choices": [declared, written]}
+    fields["grid"] = field
+    return {**schema, "fields": fields}
+
+
 @cache
-def validator() -> SchemaValidator | None:
+def validator(axes: Axes = ()) -> SchemaValidator | None:
     """The derived validator, or None if this pydantic's schema shape is not understood.
 
     The loader takes the fast path only when this is not None, so a child given the same
@@ -99,7 +142,7 @@ def validator() -> SchemaValidator | None:
     """
     spec = derived()
     try:
-        return _build(spec[0]) if spec is not None else None
+        return _build(_with_grid(spec[0], axes)) if spec is not None else None
     except Exception:  # pragma: no cover - a future pydantic; the model path still works
         return None
 
@@ -181,6 +224,7 @@ def scan(
     end: int,
     validate: SchemaValidator | None = None,
     vocab: tuple[list[str], list[str]] | None = None,
+    axes: Axes = (),
 ) -> Piece:
     """Validate the lines that start in ``[start, end)`` of ``path``. Runs in a worker too.
 
@@ -188,10 +232,11 @@ def scan(
     codes for the two dense columns, and the sparse maps only for rows that have the key. The
     derived validator leaves out `Example`'s two Python field validators (a Python call per
     field per record); the loop applies the same rules, and a record that breaks one is handed
-    to the model path, which explains it in the model's own words.
+    to the model path, which explains it in the model's own words. Each row's grid cell is kept
+    only for a declared grid (``axes``, which ``validate`` must have been derived with).
     """
     if validate is None or vocab is None:
-        spec, validate = derived(), validator()
+        spec, validate = derived(), validator(axes)
         assert spec is not None and validate is not None
         vocab = spec[1], spec[2]
     validate_json = validate.validate_json
@@ -204,6 +249,7 @@ def scan(
     origin_code, source_code = piece.origins.codebook, piece.sources.codebook
     cells = piece.cells
     cell_code, add_cell = cells.codebook, cells.codes.append
+    n_axes = len(axes)
     row = line = 0
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -236,14 +282,23 @@ def scan(
             add_origin(origin_code[record["origin"]])
             add_source(source_code[source])
             add_line(line)
-            grid = record.get("grid")
-            cell = tuple(grid.items()) if grid else None
-            code = cell_code.get(cell)
-            if code is None:  # a new cell: may widen the codes, so take the new append
-                cells.append(cell)
-                add_cell = cells.codes.append
-            else:
-                add_cell(code)
+            if axes:
+                # Keys are the declared axes, in order, so every axis's value names the cell;
+                # a grid with fewer axes is not placed, whichever they are.
+                grid = record.get("grid")
+                if grid is None:
+                    cell = None
+                elif grid.__class__ is tuple:  # undeclared: as written (`_with_grid`)
+                    cell = grid
+                    record["grid"] = dict(grid)
+                else:
+                    cell = (*grid.values(),) if len(grid) == n_axes else None
+                code = cell_code.get(cell)
+                if code is None:  # a new cell: may widen the codes, so take the new append
+                    cells.append(cell)
+                    add_cell = cells.codes.append
+                else:
+                    add_cell(code)
             synthetic = record.get("synthetic")
             if synthetic is not None:
                 by = label.get("by")
@@ -256,6 +311,8 @@ def scan(
                 reviews[row] = (review["decision"], intern(review["by"]))
             row += 1
     piece.newlines = line
+    if not axes:  # no grid declared: every row "not placed", a zero byte each
+        cells.codes.frombytes(bytes(row))
     return piece
 
 
@@ -412,7 +469,9 @@ def _jobs(paths: list[Path], sizes: list[int], workers: int) -> list[list[Segmen
 MAX_PROCESSES = 4
 
 
-def scan_files(paths: list[Path], sharing: int = 1) -> Iterator[tuple[int, int, Piece]]:
+def scan_files(
+    paths: list[Path], sharing: int = 1, axes: Axes = ()
+) -> Iterator[tuple[int, int, Piece]]:
     """Yield ``(index in paths, lines before the piece, piece)`` in file and line order.
 
     Big inputs are shared with child interpreters started with ``-m`` (not multiprocessing,
@@ -429,11 +488,13 @@ def scan_files(paths: list[Path], sharing: int = 1) -> Iterator[tuple[int, int, 
         children: list[subprocess.Popen[bytes] | None] = []
     else:
         jobs = _jobs(paths, sizes, workers)
-        children = [_start(paths, job) for job in jobs[:-1]]
+        children = [_start(paths, job, axes) for job in jobs[:-1]]
     results: list[list[Piece]] = []
-    mine = [[scan(str(paths[i]), a, b) for i, a, b in job] for job in jobs[len(children) :]]
+    mine = [
+        [scan(str(paths[i]), a, b, axes=axes) for i, a, b in job] for job in jobs[len(children) :]
+    ]
     for child, job in zip(children, jobs, strict=False):
-        results.append(_finish(child, paths, job))
+        results.append(_finish(child, paths, job, axes))
     results.extend(mine)
     lines_before = [0] * len(paths)
     for job, pieces in zip(jobs, results, strict=True):
@@ -442,7 +503,7 @@ def scan_files(paths: list[Path], sharing: int = 1) -> Iterator[tuple[int, int, 
             lines_before[index] += piece.newlines
 
 
-def _start(paths: list[Path], job: list[Segment]) -> subprocess.Popen[bytes] | None:
+def _start(paths: list[Path], job: list[Segment], axes: Axes) -> subprocess.Popen[bytes] | None:
     derived_spec = derived()
     assert derived_spec is not None
     schema, origins, sources = derived_spec
@@ -451,6 +512,7 @@ def _start(paths: list[Path], job: list[Segment]) -> subprocess.Popen[bytes] | N
             "schema": schema,
             "origins": origins,
             "sources": sources,
+            "axes": axes,
             "spans": [[str(paths[i]), a, b] for i, a, b in job],
         }
     )
@@ -487,25 +549,29 @@ def _collect(child: subprocess.Popen[bytes] | None) -> Any:
 
 
 def _finish(
-    child: subprocess.Popen[bytes] | None, paths: list[Path], job: list[Segment]
+    child: subprocess.Popen[bytes] | None, paths: list[Path], job: list[Segment], axes: Axes
 ) -> list[Piece]:
     pieces = _collect(child)
     if isinstance(pieces, list) and len(pieces) == len(job):
         return pieces
-    return [scan(str(paths[i]), a, b) for i, a, b in job]
+    return [scan(str(paths[i]), a, b, axes=axes) for i, a, b in job]
 
 
 def _child() -> None:
     """Scan the spans named on stdin and pickle the pieces to stdout (our own parent reads)."""
     spec = json.loads(sys.stdin.buffer.read())
-    validate = _build(spec["schema"])
     if spec.get("results"):
+        validate = _build(spec["schema"])
         path, start, end = spec["results"]
         for piece in scan_results(path, start, end, validate, spec["lines"]):
             pickle.dump(piece, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     else:
+        axes: Axes = tuple((axis, tuple(values)) for axis, values in spec["axes"])
+        validate = _build(_with_grid(spec["schema"], axes))
         vocab = spec["origins"], spec["sources"]
-        pieces = [scan(path, start, end, validate, vocab) for path, start, end in spec["spans"]]
+        pieces = [
+            scan(path, start, end, validate, vocab, axes) for path, start, end in spec["spans"]
+        ]
         pickle.dump(pieces, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     sys.stdout.buffer.flush()
 

@@ -14,8 +14,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Generic, TypeVar, overload
 
-# A grid cell as a record wrote it: its ``(axis, value)`` pairs in the record's order.
-GridKey = tuple[tuple[str, str], ...]
+# A row's grid cell: its ``(axis, value)`` pairs as the record wrote them, or (from the fast
+# loader, which reads only declared axes and values) every axis's value in the declared order.
+GridKey = tuple[tuple[str, str], ...] | tuple[str, ...]
 
 T = TypeVar("T", str, str | None, GridKey | None)
 

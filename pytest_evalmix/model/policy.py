@@ -8,6 +8,7 @@ misspelt ``tolerence`` that silently fell back to the default would be a gate th
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,6 +76,7 @@ class ReviewPolicy(_Section):
     required: bool = False
 
 
+_UNSAFE_NAME = re.compile(r"[,=\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # More cells than this is a grid nobody can fill or read; it is also what keeps a typo such as a
 # 1000-value axis from costing a million cells of memory.
 MAX_CELLS = 10_000
@@ -91,8 +93,14 @@ class CoveragePolicy(_Section):
     def _axes_are_values(self) -> CoveragePolicy:
         cells = 1
         for axis, values in self.axes.items():
-            if not axis.strip():
-                raise ValueError("an axis needs a name")
+            for name in (axis, *values):
+                # `evalmix propose --cell axis=value,...` must be able to name every cell, and
+                # a name is printed in findings and tables as it is.
+                if not name.strip() or _UNSAFE_NAME.search(name):
+                    raise ValueError(
+                        f"{name!r} cannot name an axis or a value: use text without ',', '=' "
+                        "or control characters"
+                    )
             if not values:
                 raise ValueError(f"axis '{axis}' has no values; list the values it takes")
             repeated = sorted({v for v in values if values.count(v) > 1})

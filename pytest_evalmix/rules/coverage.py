@@ -71,8 +71,13 @@ def place(evalset: EvalSet, axes: Mapping[str, Sequence[str]]) -> Placement:
         stride *= len(axes[axis])
     placement = Placement()
     for code, key in enumerate(evalset.cells.values):
-        if key is None:
+        if not key:
             placement.where.append(NOT_PLACED)
+            continue
+        if isinstance(key[0], str):  # every declared axis's value, in order (see GridKey)
+            placement.where.append(
+                sum(positions[a][v] * strides[a] for a, v in zip(axes, key, strict=True))
+            )
             continue
         problems: list[str] = []
         fixes: list[str] = []
@@ -121,18 +126,22 @@ class Cell:
 
 def count(evalset: EvalSet, placement: Placement, cells: list[Cell]) -> tuple[int, int]:
     """Add each placed row to its cell; return (not placed, undeclared) row counts."""
-    origin_names = evalset.origins.values
     not_placed = undeclared = 0
-    # One C-level pass over the two code columns; the loop below runs per distinct pair.
-    pairs = Counter(zip(evalset.cells.codes, evalset.origins.codes, strict=True))
-    for (code, origin), rows in pairs.items():
-        where = placement.where[code]
-        if where == NOT_PLACED:
-            not_placed += rows
-        elif where == UNDECLARED:
-            undeclared += rows
-        else:
-            cells[where].counts[origin_names[origin]] += rows
+    codes = evalset.cells.codes
+    origins = evalset.origins
+    assert origins.codes.itemsize == 1  # three origins
+    by_origin = origins.codes.tobytes()
+    # C-level passes, one per origin: a mask of its rows, then the cell codes under the mask.
+    for origin, code in origins.codebook.items():
+        mask = by_origin.translate(bytes(int(c == code) for c in range(256)))
+        for cell_code, rows in Counter(itertools.compress(codes, mask)).items():
+            where = placement.where[cell_code]
+            if where == NOT_PLACED:
+                not_placed += rows
+            elif where == UNDECLARED:
+                undeclared += rows
+            else:
+                cells[where].counts[origin] += rows
     return not_placed, undeclared
 
 
