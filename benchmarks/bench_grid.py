@@ -112,10 +112,11 @@ def in_process(root: Path) -> tuple[float, float]:
     the same work as in the runs, without interpreter start-up or other processes' noise."""
     import datetime as dt
 
+    from pytest_evalmix import rules
     from pytest_evalmix.load.evalset import load
     from pytest_evalmix.report import views
     from pytest_evalmix.report.data import Report, check_payload, set_payload
-    from pytest_evalmix.rules import Context, coverage
+    from pytest_evalmix.rules import Context
 
     (root / "bench.evalmix.yaml").write_text(MANIFEST + AXES_POLICY, encoding="utf-8")
     start = time.perf_counter()
@@ -123,7 +124,7 @@ def in_process(root: Path) -> tuple[float, float]:
     loaded = time.perf_counter() - start
     start = time.perf_counter()
     today = dt.date(2026, 11, 25)
-    result = coverage.check(evalset, evalset.policy, Context(today, root / ".evalmix"))
+    result = rules.run("coverage", evalset, Context(today, root / ".evalmix"))
     payload = {"set": set_payload(evalset), "check": check_payload("coverage", result)}
     report = Report.from_payloads([payload], order=["coverage"])
     list(report.lines())

@@ -68,6 +68,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "failure-modes": frozenset({inputs_mod.RESULTS}),
     "review": frozenset({inputs_mod.REVIEWS}),
     "changes": frozenset({inputs_mod.BASE}),
+    "coverage": frozenset({inputs_mod.RESULTS}),
 }
 
 # Checks that judge eval outcomes, so must run after every eval of the session has reported. The

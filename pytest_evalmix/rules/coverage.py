@@ -33,7 +33,7 @@ from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy, suggest
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.model.stats import wilson
-from pytest_evalmix.rules import CheckResult, Context
+from pytest_evalmix.rules import CheckResult, Context, Inputs
 from pytest_evalmix.rules.pass_rates import compare
 
 NAME = "coverage"
@@ -146,27 +146,25 @@ def count(evalset: EvalSet, placement: Placement, cells: list[Cell]) -> tuple[in
 
 
 def add_outcomes(
-    evalset: EvalSet,
-    placement: Placement,
-    cells: list[Cell],
-    outcomes: Mapping[str, outcomes_mod.Outcome],
+    evalset: EvalSet, placement: Placement, cells: list[Cell], gathered: outcomes_mod.Gathered
 ) -> None:
-    where, codes = placement.where, evalset.cells.codes
-    for row, rid in enumerate(evalset.ids):
-        outcome = outcomes.get(rid)
-        if outcome is None:
-            continue
-        index = where[codes[row]]
-        if index < 0:
+    """Add each placed row's outcome to its cell: one C-level tally of (cell, outcome) codes."""
+    where = placement.where
+    pairs = Counter(zip(evalset.cells.codes, gathered.codes, strict=True))
+    for (cell_code, code), rows in pairs.items():
+        index = where[cell_code]
+        if code == outcomes_mod.NONE or index < 0:
             continue
         cell = cells[index]
-        cell.results += 1
-        if outcome.passed:
-            cell.passed += 1
-        elif outcome.failure_mode:
-            cell.modes[outcome.failure_mode] += 1
+        cell.results += rows
+        if code == outcomes_mod.PASSED:
+            cell.passed += rows
         else:
-            cell.unnamed += 1
+            mode = gathered.modes[code - outcomes_mod.FAILED]
+            if mode:
+                cell.modes[mode] += rows
+            else:
+                cell.unnamed += rows
 
 
 @dataclass(frozen=True)
@@ -211,7 +209,7 @@ def below_rest(
     return sorted(found, key=lambda low: low.index), m
 
 
-def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
+def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) -> CheckResult:
     rules = policy.coverage
     axes = rules.axes
     if not axes:
@@ -219,9 +217,11 @@ def check(evalset: EvalSet, policy: Policy, context: Context) -> CheckResult:
     placement = place(evalset, axes)
     cells = [Cell(cell) for cell in cells_of(axes)]
     not_placed, undeclared = count(evalset, placement, cells)
-    gathered = outcomes_mod.gather(evalset, context.outcomes.get(evalset.manifest, {}), NAME)
-    if gathered.outcomes:
-        add_outcomes(evalset, placement, cells, gathered.outcomes)
+    # Results-file problems are reported once, by pass-rates; here outcomes only fill the grid.
+    session = context.outcomes.get(evalset.manifest, {})
+    gathered = outcomes_mod.gather(evalset, session, NAME, inputs.results)
+    if gathered.count:
+        add_outcomes(evalset, placement, cells, gathered)
     lows, compared = below_rest(
         [(cell.passed, cell.results) for cell in cells],
         policy.pass_rates.max_gap,
