@@ -250,6 +250,7 @@ def scan(
     cells = piece.cells
     cell_code, add_cell = cells.codebook, cells.codes.append
     n_axes = len(axes)
+    none_code = cell_code[None]
     row = line = 0
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -283,22 +284,27 @@ def scan(
             add_source(source_code[source])
             add_line(line)
             if axes:
-                # Keys are the declared axes, in order, so every axis's value names the cell;
-                # a grid with fewer axes is not placed, whichever they are.
+                # Keys are the declared axes, in order, so every axis's value names the cell.
+                # The common case is the first line; the rest runs once per distinct grid.
                 grid = record.get("grid")
-                if grid is None:
-                    cell = None
-                elif grid.__class__ is tuple:  # undeclared: as written (`_with_grid`)
-                    cell = grid
-                    record["grid"] = dict(grid)
-                else:
-                    cell = (*grid.values(),) if len(grid) == n_axes else None
-                code = cell_code.get(cell)
-                if code is None:  # a new cell: may widen the codes, so take the new append
-                    cells.append(cell)
-                    add_cell = cells.codes.append
-                else:
-                    add_cell(code)
+                try:
+                    add_cell(cell_code[tuple(grid.values())] if grid else none_code)
+                except (KeyError, AttributeError):
+                    cell: GridKey | None
+                    if grid.__class__ is tuple:  # undeclared: kept as written (`_with_grid`)
+                        cell = grid
+                        record["grid"] = dict(grid)
+                    elif len(grid) != n_axes:  # some axes only: not placed, whichever they are
+                        cell = None
+                        cell_code[tuple(grid.values())] = none_code  # an alias, only looked up
+                    else:
+                        cell = tuple(grid.values())
+                    code = cell_code.get(cell)
+                    if code is None:  # a new cell: may widen the codes, so take the new append
+                        cells.append(cell)
+                        add_cell = cells.codes.append
+                    else:
+                        add_cell(code)
             synthetic = record.get("synthetic")
             if synthetic is not None:
                 by = label.get("by")
