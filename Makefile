@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench_gate.py
 	$(BIN)/python benchmarks/bench_base.py
+	$(BIN)/python benchmarks/bench_grid.py --n 200000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

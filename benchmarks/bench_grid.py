@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,21 +171,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return 1
                 runs[name].append(run)
         loaded, grid = in_process(root)
-    # Best of each: other processes' noise only ever adds time.
+    # Best of each (other processes' noise only ever adds time), and the median.
     wall = {name: min((r.wall for r in rs), default=0.0) for name, rs in runs.items()}
     cpu = {name: min((r.cpu for r in rs), default=0.0) for name, rs in runs.items()}
-    for what, figures in (("wall", wall), ("cpu", cpu)):
+    median = {
+        name: statistics.median(r.cpu for r in rs) if rs else 0.0 for name, rs in runs.items()
+    }
+    for what, figures in (("wall", wall), ("cpu", cpu), ("median cpu", median)):
         print(
-            f"best of {args.repeat}, {what}: no axes {figures['no axes']:.2f} s, "
+            f"{what} of {args.repeat}: no axes {figures['no axes']:.2f} s, "
             f"axes {figures['axes']:.2f} s"
         )
     by_cpu = cpu["axes"] / cpu["no axes"] - 1
+    by_median = median["axes"] / median["no axes"] - 1
     by_wall = wall["axes"] / wall["no axes"] - 1
     direct = grid / loaded
     print(f"in process: load {loaded:.2f} s; the coverage check and three views {grid:.3f} s")
     print(
-        f"the coverage check and the grid add {by_cpu:+.1%} cpu, {by_wall:+.1%} wall, and "
-        f"{direct:+.1%} of the load in process (goal: at most {GOAL:.0%})"
+        f"the coverage check and the grid add {by_cpu:+.1%} cpu (best), {by_median:+.1%} cpu "
+        f"(median), {by_wall:+.1%} wall (best), {direct:+.1%} of the load in process "
+        f"(goal: at most {GOAL:.0%})"
     )
     if runs["baseline"]:
         print(
@@ -192,9 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{wall['baseline']:.2f} s: keeping each row's cell costs the loader "
             f"{cpu['no axes'] / cpu['baseline'] - 1:+.1%} cpu"
         )
-    ok = by_cpu <= GOAL and direct <= GOAL
+    ok = by_median <= GOAL and direct <= GOAL
     print("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return 0  # a report, like bench_load: 1 only when a run itself failed
 
 
 if __name__ == "__main__":
