@@ -11,7 +11,6 @@ read the same data, so they agree on every count.
 from __future__ import annotations
 
 import itertools
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from tabulate import tabulate
 
 from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.model.text import escape
 
 FAILING = "✗"
 SYNTHETIC_ONLY = "◇"
@@ -118,11 +118,8 @@ def placed_line(data: Mapping[str, Any]) -> str:
 
 def printable(text: str) -> str:
     """Text from a manifest or record for the terminal: control and invisible characters
-    escaped, so a value cannot move the cursor or hide the rest of its line."""
-    return "".join(
-        char if unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp") else ascii(char)[1:-1]
-        for char in str(text)
-    )
+    escaped (`model.text.escape`), so a value cannot move the cursor or hide its line."""
+    return escape(str(text))
 
 
 def terminal_lines(data: Mapping[str, Any] | None) -> list[str]:
