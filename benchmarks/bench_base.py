@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
-from bench_load import CHUNK_BYTES, generate, maxrss_mb
+from bench_load import CHUNK_BYTES, generate, timed
 
 RATIO_GOAL = 2.0
 CHANGED_EVERY = 100  # 1% of the records
@@ -63,19 +63,6 @@ def change(path: Path) -> int:
         out.write(buf)
     tmp.replace(path)
     return changed
-
-
-def timed(cmd: list[str], root: Path, log: Path) -> tuple[float, float, int, float]:
-    """Wall seconds, CPU seconds (the child and every process it reaped: loader workers, git),
-    exit code, peak RSS MB."""
-    with log.open("wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
-    return seconds, usage.ru_utime + usage.ru_stime, code, maxrss_mb(usage.ru_maxrss)
 
 
 def bench(root: Path, n: int, python: str, repeat: int) -> int:

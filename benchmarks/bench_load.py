@@ -261,16 +261,22 @@ def run_candidate(python: str, root: Path, log: Path, workers: int) -> ChildRun:
     """
     xdist = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     cmd = [python, "-m", "pytest", "--evalmix", "-p", "no:cacheprovider", *xdist, "-q", str(root)]
+    seconds, cpu, exit_code, peak = timed(cmd, root, log)
+    return ChildRun(seconds, exit_code, peak, tail_of(log), cpu)
+
+
+def timed(cmd: list[str], root: Path, log: Path) -> tuple[float, float, int, float]:
+    """Run ``cmd`` in ``root``: wall seconds, CPU seconds (it and every process it reaped:
+    loader helpers, xdist workers, git), exit code, peak RSS MB of any one of them."""
     # Output goes to a file, not a pipe: nothing has to drain it while we block in wait4.
     with log.open("wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
-    exit_code = os.waitstatus_to_exitcode(status)
-    proc.returncode = exit_code  # already reaped; stops Popen from waiting on a stale pid
-    cpu = usage.ru_utime + usage.ru_stime
-    return ChildRun(seconds, exit_code, maxrss_mb(usage.ru_maxrss), tail_of(log), cpu)
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code  # already reaped; stops Popen from waiting on a stale pid
+    return seconds, usage.ru_utime + usage.ru_stime, code, maxrss_mb(usage.ru_maxrss)
 
 
 def run_collect_only(python: str, root: Path, enabled: bool) -> tuple[float, int]:
