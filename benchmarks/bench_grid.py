@@ -128,7 +128,7 @@ def in_process(root: Path) -> tuple[float, float]:
     result = rules.run("coverage", evalset, Context(today, root / ".evalmix"))
     payload = {"set": set_payload(evalset), "check": check_payload("coverage", result)}
     report = Report.from_payloads([payload], order=["coverage"])
-    list(report.lines())
+    list(report.rows())
     views.render(report, "markdown", today=today)
     views.render(report, "json", today=today)
     return loaded, time.perf_counter() - start

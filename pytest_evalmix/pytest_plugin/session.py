@@ -293,19 +293,19 @@ class EvalmixSession:
         ]
         found: dict[str, pytest.Item] = {}
         shipped = sets.unpack(self.shipped_sets)
-        for file_part in dict.fromkeys(nodeid.split("::")[0] for nodeid in wanted):
+        names: dict[str, list[str]] = {}
+        for nodeid in wanted:
+            file_part, name = nodeid.split("::")
+            names.setdefault(file_part, []).append(name)
+        for file_part, checks in names.items():
             manifest = ManifestFile.from_parent(session, path=self.config.rootpath / file_part)
             evalset = shipped.get(file_part)
             if evalset is not None:
                 # A worker sent the set it loaded: judged on the very data the workers saw,
-                # without a second load here.
-                found.update(
-                    (item.nodeid, item)
-                    for item in (
-                        CheckItem.from_parent(manifest, name=name, evalset=evalset)
-                        for name in AFTER_EVALS
-                    )
-                )
+                # without a second load here, as the very items the workers collected.
+                for name in checks:
+                    item = CheckItem.from_parent(manifest, name=name, evalset=evalset)
+                    found[item.nodeid] = item
                 continue
             try:
                 found.update((item.nodeid, item) for item in manifest.collect())

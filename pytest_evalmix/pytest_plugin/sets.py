@@ -92,8 +92,9 @@ def seed_project_policy(config: pytest.Config, policy: Mapping[str, Any]) -> Non
 
 
 def pack(by_manifest: Mapping[str, EvalSet]) -> bytes:
-    """The sets that the outcome checks judge, for the xdist controller: without the whole
-    records kept for other checks, which those two never look at."""
+    """The sets that the checks held back until the evals ran (`rules.AFTER_EVALS`) judge, for
+    the xdist controller: without the whole records and sparse maps kept for the other checks,
+    which those never look at."""
     slim = {
         manifest: dataclasses.replace(evalset, kept={}, generated={}, reviews={})
         for manifest, evalset in by_manifest.items()

@@ -203,11 +203,6 @@ class Report:
             )
         return cls(sets=[by_manifest[key] for key in sorted(by_manifest)])
 
-    def lines(self) -> Iterator[str]:
-        """The terminal view as plain text (`rows` without their styles)."""
-        for text, _ in self.rows():
-            yield text
-
     def rows(self) -> Iterator[Row]:
         """The terminal view: a mix table per set, then a line per check. Each line comes with
         its style, a word that `report.terminal` turns into colours."""
