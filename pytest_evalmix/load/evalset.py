@@ -543,9 +543,16 @@ def _fill(evalset: EvalSet, sharing: int = 1) -> None:
             continue
         while waiting is not None and numbers[waiting[0]] == number:
             _, offset, piece = waiting
+            # The lines the fast path handed back: nearly always errors, but one that only
+            # Python's JSON parser reads (a lone surrogate escape) is a row, in its place.
+            late: list[tuple[int, Example]] = []
             for line, raw in piece.failed:
-                dedupe.take(number, offset + line, _validate_bytes(raw, offset + line))
-            _merge_piece(evalset, number, offset, piece, dedupe)
+                result = _validate_bytes(raw, offset + line)
+                if isinstance(result, Example):
+                    late.append((offset + line, result))
+                else:
+                    dedupe.error(number, result)
+            _merge_piece(evalset, number, offset, piece, dedupe, late)
             waiting = next(pieces, None)
 
 
@@ -610,13 +617,20 @@ class _Dedupe:
 
 
 def _merge_piece(
-    evalset: EvalSet, file_no: int, offset: int, piece: fastload.Piece, dedupe: _Dedupe
+    evalset: EvalSet,
+    file_no: int,
+    offset: int,
+    piece: fastload.Piece,
+    dedupe: _Dedupe,
+    late: list[tuple[int, Example]] | None = None,
 ) -> None:
+    """Append a piece's rows, and ``late``, rows of the same lines that the model path read
+    (by line, in order), each in its line's place."""
     base = len(evalset.ids)
     seen = dedupe.seen
     before = len(seen)
     seen.update(piece.ids)
-    if dedupe.where is None and len(seen) - before == len(piece.ids):
+    if not late and dedupe.where is None and len(seen) - before == len(piece.ids):
         # The common case: no repeats, so whole columns are appended at once.
         evalset.ids.extend(piece.ids)
         evalset.origins.extend(piece.origins)
@@ -633,10 +647,13 @@ def _merge_piece(
         for row, record in piece.whole.items():
             evalset.kept[base + row] = Example.model_validate(record)
         return
-    # A repeat: back to row by row, with `seen` as it was before this piece.
+    # A repeat, or late rows: back to row by row, with `seen` as it was before this piece.
     dedupe.seen = set(evalset.ids)
+    pending = list(reversed(late or []))
     for row, rid in enumerate(piece.ids):
         line = offset + piece.lines[row]
+        while pending and pending[-1][0] < line:
+            dedupe.take(file_no, *pending.pop())
         if dedupe.repeated(file_no, line, rid):
             continue
         target = len(evalset.ids)
@@ -652,6 +669,8 @@ def _merge_piece(
             evalset.reviews[target] = piece.reviews[row]
         if row in piece.whole:
             evalset.kept[target] = Example.model_validate(piece.whole[row])
+    while pending:
+        dedupe.take(file_no, *pending.pop())
 
 
 def _inline_records(

@@ -16,17 +16,19 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # pydantic_core only: a loader child imports this module, and pydantic itself would double the
 # child's start-up. The schema comes from `Example`, in the parent (see `derived`).
 from pydantic_core import CoreConfig, SchemaValidator, ValidationError
 
+from pytest_evalmix.load import fastdecode
 from pytest_evalmix.model.columns import Column, GridKey
 
 # Below this many bytes of plain JSONL, starting processes costs more than it saves. The
@@ -35,7 +37,7 @@ PARALLEL_BYTES = 32 * 1024 * 1024
 PARALLEL_ENV = "PYTEST_EVALMIX_PARALLEL_BYTES"
 
 
-def _parallel_bytes() -> int:
+def parallel_bytes() -> int:
     try:
         return int(os.environ.get(PARALLEL_ENV, PARALLEL_BYTES))
     except ValueError:
@@ -147,6 +149,22 @@ def validator(axes: Axes = ()) -> SchemaValidator | None:
         return None
 
 
+# Optional fields the fast path reads whole through the validator instead: ``review`` is a
+# datetime or a date, a union msgspec cannot hold; `scan` sends every reviewed record there.
+RAW_OK = frozenset({"review"})
+
+
+def _decoder(schema: dict[str, Any]) -> Any:
+    return fastdecode.decoder(schema, "Example", RAW_OK)
+
+
+@cache
+def fast_decoder() -> Any:
+    """The msgspec decoder of records (`fastdecode`), or None: then every line is validated."""
+    spec = derived()
+    return _decoder(spec[0]) if spec is not None else None
+
+
 @cache
 def gold_validator() -> SchemaValidator:
     """Reads only ``gold`` from a line: the other keys are parsed past but never built."""
@@ -218,6 +236,10 @@ class Piece(_PickledIds):
     newlines: int = 0
 
 
+# The JSON types a record's ``input`` may be empty as (see `Example._input_not_empty`).
+_SIZED = (str, list, dict)
+
+
 def scan(
     path: str,
     start: int,
@@ -225,21 +247,29 @@ def scan(
     validate: SchemaValidator | None = None,
     vocab: tuple[list[str], list[str]] | None = None,
     axes: Axes = (),
+    fast: Any = None,
 ) -> Piece:
     """Validate the lines that start in ``[start, end)`` of ``path``. Runs in a worker too.
 
-    This loop runs a million times for a big set, so it does as little as it can per record:
-    codes for the two dense columns, and the sparse maps only for rows that have the key. The
-    derived validator leaves out `Example`'s two Python field validators (a Python call per
-    field per record); the loop applies the same rules, and a record that breaks one is handed
-    to the model path, which explains it in the model's own words. Each row's grid cell is kept
-    only for a declared grid (``axes``, which ``validate`` must have been derived with).
+    This loop runs a million times for a big set, so it does as little as it can per record.
+    Each line goes first to ``fast``, the msgspec decoder (`fastdecode`); a record it takes
+    whose label is a plain human one, with no review and (for a declared grid) a cell already
+    seen, is the common case and becomes a row in a few steps. Every other line goes through
+    ``validate``, the pydantic-derived validator, as before: codes for the two dense columns,
+    the sparse maps only for rows that have the key. That validator leaves out `Example`'s two
+    Python field validators (a Python call per field per record); the loop applies the same
+    rules, and a record that breaks one is handed to the model path, which explains it in the
+    model's own words. Each row's grid cell is kept only for a declared grid (``axes``, which
+    ``validate`` must have been derived with).
     """
     if validate is None or vocab is None:
         spec, validate = derived(), validator(axes)
         assert spec is not None and validate is not None
         vocab = spec[1], spec[2]
+        fast = fast_decoder()
     validate_json = validate.validate_json
+    decode = fast.decode if fast is not None else fastdecode.refuse
+    refused = fastdecode.REFUSED
     intern = sys.intern
     piece = Piece(Column.of(vocab[0]), Column.of(vocab[1]))
     ids, lines, whole, failed = piece.ids, piece.lines, piece.whole, piece.failed
@@ -247,9 +277,11 @@ def scan(
     add_id, add_line = ids.append, lines.append
     add_origin, add_source = piece.origins.codes.append, piece.sources.codes.append
     origin_code, source_code = piece.origins.codebook, piece.sources.codebook
+    human = source_code["human"]
     cells = piece.cells
     cell_code, add_cell = cells.codebook, cells.codes.append
     n_axes = len(axes)
+    axis_names = tuple(axis for axis, _ in axes)
     none_code = cell_code[None]
     row = line = 0
     with open(path, "rb") as handle:
@@ -261,13 +293,65 @@ def scan(
             position += len(raw)
             line += 1
             try:
+                fast_record = decode(raw)
+            except refused:
+                pass
+            else:
+                label = fast_record.label
+                given = fast_record.input
+                if (
+                    label.source == "human"
+                    and label.provisional is None
+                    and label.checker is None
+                    and label.pattern is None
+                    and fast_record.review is None
+                    and fast_record.gold is not None
+                    and given is not None
+                    and (
+                        given.__class__ not in _SIZED
+                        or (given and (given.__class__ is not str or not given.isspace()))
+                    )
+                ):
+                    code: int | None = none_code
+                    if axes:
+                        # Only a grid of every declared axis, in order, whose cell an earlier
+                        # row (through the validator below) has shown to be declared.
+                        grid = fast_record.grid
+                        if grid:
+                            code = (
+                                cell_code.get(tuple(grid.values()))
+                                if tuple(grid) == axis_names
+                                else None
+                            )
+                    if code is not None:
+                        add_id(fast_record.id)
+                        add_origin(origin_code[fast_record.origin])
+                        add_source(human)
+                        add_line(line)
+                        if axes:
+                            add_cell(code)
+                        synthetic = fast_record.synthetic
+                        if synthetic is not None:
+                            by = label.by
+                            generated[row] = (
+                                intern(synthetic.generator),
+                                intern(by) if by is not None else None,
+                            )
+                        row += 1
+                        continue
+            try:
                 record = validate_json(raw)
             except ValidationError:
                 if raw.strip():
                     failed.append((line, raw))
                 continue
             given = record["input"]
-            if record["gold"] is None or not given or (given.__class__ is str and given.isspace()):
+            if (
+                record["gold"] is None
+                or given is None
+                or (given.__class__ in _SIZED and not given)
+                or (given.__class__ is str and given.isspace())
+            ):
                 failed.append((line, raw))
                 continue
             label = record["label"]
@@ -348,11 +432,19 @@ RESULTS_PIECE_LINES = 50_000
 
 
 def scan_results(
-    path: str, start: int, end: int, validate: SchemaValidator, piece_lines: int = 0
+    path: str,
+    start: int,
+    end: int,
+    validate: SchemaValidator,
+    piece_lines: int = 0,
+    fast: Any = None,
 ) -> Iterator[ResultsPiece]:
-    """Validate the results-file lines that start in ``[start, end)``, a piece at a time."""
+    """Validate the results-file lines that start in ``[start, end)``, a piece at a time:
+    each through ``fast`` (`fastdecode`) first, and through ``validate`` if it refuses."""
     piece_lines = piece_lines or RESULTS_PIECE_LINES
     validate_json = validate.validate_json
+    decode = fast.decode if fast is not None else fastdecode.refuse
+    refused = fastdecode.REFUSED
     with open(path, "rb") as handle:
         handle.seek(start)
         position = start
@@ -367,17 +459,21 @@ def scan_results(
                 position += len(raw)
                 line += 1
                 try:
-                    record = validate_json(raw)
-                except ValidationError:
-                    if raw.strip():
-                        failed.append((line, raw))
-                else:
-                    ids.append(record["id"])
-                    lines.append(line)
-                    if record["passed"]:
-                        codes.append(1)
-                    else:
-                        codes.append(2 + modes.setdefault(record.get("failure_mode"), len(modes)))
+                    result = decode(raw)
+                    rid, passed, mode = result.id, result.passed, result.failure_mode
+                except refused:
+                    try:
+                        record = validate_json(raw)
+                    except ValidationError:
+                        if raw.strip():
+                            failed.append((line, raw))
+                        if position >= end or line == piece_lines:
+                            break
+                        continue
+                    rid, passed, mode = record["id"], record["passed"], record.get("failure_mode")
+                ids.append(rid)
+                lines.append(line)
+                codes.append(1 if passed else 2 + modes.setdefault(mode, len(modes)))
                 if position >= end or line == piece_lines:
                     break
             else:
@@ -386,35 +482,75 @@ def scan_results(
             yield ResultsPiece(ids, codes, lines, list(modes), failed, unique, line, position)
 
 
-def split_results(path: Path, size: int, schema: Any) -> tuple[int, Any]:
-    """Hand the tail of a big results file to a child: ``(where this process stops, the
-    child)``, or ``(size, None)`` when the file is small or there is one core.
-
-    This process reads up to the cut itself meanwhile, and also builds the table the results
-    are joined through, so the child takes a little more than half.
-    """
-    if size < _parallel_bytes() or (os.cpu_count() or 1) < 2:
-        return size, None
-    try:
-        cut = _aligned(path, [size * 9 // 20])[0]
-    except OSError:
-        return size, None
-    if cut >= size:
-        return size, None
-    spec = {"schema": schema, "results": [str(path), cut, size], "lines": RESULTS_PIECE_LINES}
-    return cut, _spawn(spec)
+def results_decoder(schema: dict[str, Any]) -> Any:
+    """The msgspec decoder of result lines (`fastdecode`), or None."""
+    return fastdecode.decoder(schema, "Result")
 
 
-def results_tail(
-    child: subprocess.Popen[bytes] | None, path: Path, cut: int, size: int, schema: Any
+@dataclass
+class Pending:
+    """A child reading results bytes ``[start, end)`` of ``path`` into ``output``, an unlinked
+    temporary file of this process's own making: it never waits for a reader, so it works at
+    full speed while this process does something else (loads the set the results are for)."""
+
+    path: Path
+    start: int
+    end: int
+    child: subprocess.Popen[bytes]
+    output: IO[bytes]
+
+    def stop(self) -> None:
+        """Let the child and its output go, whatever it was doing."""
+        if self.child.poll() is None:
+            self.child.kill()
+        self.child.wait()
+        self.output.close()
+
+
+def start_results(path: Path, start: int, end: int, schema: Any) -> Pending | None:
+    """A child reading the results in ``[start, end)`` of ``path`` (``start`` at a line
+    start), or None when no child can start or there is only one core."""
+    if (os.cpu_count() or 1) < 2:
+        return None
+    output = tempfile.TemporaryFile()
+    spec = {"schema": schema, "results": [str(path), start, end], "lines": RESULTS_PIECE_LINES}
+    child = _spawn(spec, output)
+    if child is None:
+        output.close()
+        return None
+    return Pending(path, start, end, child, output)
+
+
+def results_pieces(
+    path: Path, size: int, schema: Any, pending: Pending | None = None
 ) -> Iterator[ResultsPiece]:
-    """The child's pieces as they come; whatever it did not deliver is scanned here."""
-    done = cut
-    if child is not None:
-        assert child.stdout is not None
+    """Every result of the file's first ``size`` bytes, as pieces in file order.
+
+    ``pending`` is a child started earlier on the whole file (`start_results`). Without one a
+    big file's tail goes to a child now, while this process reads the head. Whatever a child
+    did not deliver, because it failed or was killed, is read here, so a child costs time and
+    never results.
+    """
+    cut = 0
+    if pending is None and size >= parallel_bytes():
         try:
-            while done < size:
-                piece = pickle.load(child.stdout)
+            # The head is read here meanwhile, and joined, so the child takes a bit more.
+            cut = _aligned(path, [size * 9 // 20])[0]
+        except OSError:
+            cut = size
+        pending = start_results(path, cut, size, schema) if cut < size else None
+        if pending is None:
+            cut = 0
+    fast = results_decoder(schema)
+    if pending is not None and cut:
+        yield from scan_results(str(path), 0, cut, _build(schema), fast=fast)
+    done = pending.start if pending is not None else 0
+    if pending is not None:
+        try:
+            pending.child.wait()
+            pending.output.seek(0)
+            while done < min(pending.end, size):
+                piece = pickle.load(pending.output)  # our own child's, in our own temp file
                 if not isinstance(piece, ResultsPiece):
                     break
                 done = piece.end
@@ -422,11 +558,9 @@ def results_tail(
         except Exception:
             pass
         finally:
-            if done < size:
-                child.kill()
-            child.wait()
+            pending.stop()
     if done < size:
-        yield from scan_results(str(path), done, size, _build(schema))
+        yield from scan_results(str(path), done, size, _build(schema), fast=fast)
 
 
 def typed_dict_schema(model_schema: Any) -> Any:
@@ -489,7 +623,7 @@ def scan_files(
     """
     sizes = [path.stat().st_size for path in paths]
     workers = min((os.cpu_count() or 1) // max(sharing, 1), MAX_PROCESSES)
-    if workers < 2 or sum(sizes) < _parallel_bytes():
+    if workers < 2 or sum(sizes) < parallel_bytes():
         jobs = [[(index, 0, size)] for index, size in enumerate(sizes)]
         children: list[subprocess.Popen[bytes] | None] = []
     else:
@@ -524,13 +658,14 @@ def _start(paths: list[Path], job: list[Segment], axes: Axes) -> subprocess.Pope
     )
 
 
-def _spawn(spec: dict[str, Any]) -> subprocess.Popen[bytes] | None:
-    """A child interpreter running `_child` on ``spec``, or None if none could start."""
+def _spawn(spec: dict[str, Any], output: IO[bytes] | None = None) -> subprocess.Popen[bytes] | None:
+    """A child interpreter running `_child` on ``spec``, or None if none could start. It
+    writes to ``output``, or to a pipe that the caller reads."""
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "pytest_evalmix.load.fastload"],
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=output if output is not None else subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
     except OSError:
@@ -569,14 +704,17 @@ def _child() -> None:
     if spec.get("results"):
         validate = _build(spec["schema"])
         path, start, end = spec["results"]
-        for piece in scan_results(path, start, end, validate, spec["lines"]):
+        fast = results_decoder(spec["schema"])
+        for piece in scan_results(path, start, end, validate, spec["lines"], fast):
             pickle.dump(piece, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     else:
         axes: Axes = tuple((axis, tuple(values)) for axis, values in spec["axes"])
         validate = _build(_with_grid(spec["schema"], axes))
         vocab = spec["origins"], spec["sources"]
+        fast = _decoder(spec["schema"])
         pieces = [
-            scan(path, start, end, validate, vocab, axes) for path, start, end in spec["spans"]
+            scan(path, start, end, validate, vocab, axes, fast)
+            for path, start, end in spec["spans"]
         ]
         pickle.dump(pieces, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
     sys.stdout.buffer.flush()

@@ -11,21 +11,22 @@ This module is core: plain data in, plain data out, no pytest.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache as cache_fn
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
 
-from pytest_evalmix.load import fastload, harness
+from pytest_evalmix.load import cache, fastload, harness
 from pytest_evalmix.load.atomic import write_atomic
 from pytest_evalmix.load.evalset import EvalSet
 from pytest_evalmix.load.readers import parse_json_line
@@ -108,33 +109,30 @@ FAILED = 2
 class ResultsFile:
     """A results file as read for one set: its outcomes by row of the set, and its problems.
 
-    The file is joined to the set while it is read, through a table keyed by the set's own id
-    strings and valued with small outcome codes (which Python shares): so a million results
-    cost that table while reading and a code per row after, never an object or a string per
-    result. ``codes[row]`` is `NONE` (no result), `PASSED`, or `FAILED` plus an index into
-    ``modes``. ``unknown`` holds the results for ids the set does not have, ``repeated`` the
-    second results for an id (neither is counted), ``findings`` the lines that could not be
-    read. ``found`` is False for a file that does not exist.
+    The file is joined to the set while it is read, straight into ``codes``: ``codes[row]`` is
+    `NONE` (no result), `PASSED`, or `FAILED` plus an index into ``modes``. So a million results
+    cost a code per row, never an object or a string per result. ``unknown`` holds the results
+    for ids the set does not have, ``repeated`` the second results for an id (neither is
+    counted), ``findings`` the lines that could not be read. ``found`` is False for a file that
+    does not exist.
 
-    A reader fills one with `add`, then calls `done`; the JSONL reader is `read_results`, and
-    readers of other harnesses' formats fill one the same way.
+    A reader fills one with `add` (or `take`, many at once), then calls `done`; the JSONL reader
+    is `read_results`, and readers of other harnesses' formats fill one the same way.
     """
 
     def __init__(self, shown: str, check: str, ids: Sequence[str]) -> None:
         self.shown = shown
         self.check = check
         self.found = True
-        self.codes: array[int] = array("I")
+        self.codes: array[int] = array("I", bytes(4 * len(ids)))
         self.count = 0
         self.modes: list[str | None] = [None]
         self.unknown: list[tuple[str, int]] = []
         self.repeated: list[tuple[str, int]] = []
         self.findings: list[Finding] = []
         self._mode_codes: dict[str | None, int] = {None: 0}
-        self._slots: dict[str, int] | None = dict.fromkeys(ids, NONE)
+        self._join: _Join | None = _Join(ids)
         self._unknown_ids: set[str] = set()
-        if len(self._slots) != len(ids):  # the loader never lets an id repeat
-            raise ValueError("the set's ids must be unique: codes are laid out by row")
 
     def code(self, passed: bool, failure_mode: str | None) -> int:
         """The outcome code of one result; a passed result's failure mode means nothing."""
@@ -152,27 +150,55 @@ class ResultsFile:
 
     def place(self, rid: str, code: int, line: int) -> None:
         """`add`, with the outcome already a code of this file."""
-        slots = self._slots
-        assert slots is not None, "add after done"
-        slot = slots.get(rid)
-        if slot is None:
+        join = self._join
+        assert join is not None, "add after done"
+        row = join.row(rid)
+        if row is None:
             if rid in self._unknown_ids:
                 self.repeated.append((rid, line))
             else:
                 self._unknown_ids.add(rid)
                 self.unknown.append((rid, line))
-        elif slot != NONE:
+        elif self.codes[row] != NONE:
             self.repeated.append((rid, line))
         else:
-            slots[rid] = code
+            self.codes[row] = code
+
+    def take(self, rids: list[str], codes: array[int], lines: array[int], before: int) -> None:
+        """Many results in file order: ``rids[i]`` has code ``codes[i]`` (of this file) at line
+        ``before + lines[i]``. Same outcome as `place` one by one.
+
+        An eval harness mostly writes results in the set's own order, so results come in runs
+        that match consecutive rows: such a run is compared and copied whole, at C speed, and
+        only the ids outside runs are looked up one by one.
+        """
+        join = self._join
+        assert join is not None, "add after done"
+        out, ids = self.codes, join.ids
+        at, count = 0, len(rids)
+        while at < count:
+            row = join.locate(rids[at])
+            if row is None:
+                self.place(rids[at], codes[at], before + lines[at])
+                at += 1
+                continue
+            length = min(count - at, len(ids) - row)
+            if ids[row : row + length] != rids[at : at + length]:
+                length = _matching(ids, row, rids, at, length)
+            if out[row : row + length].count(NONE) == length:
+                out[row : row + length] = codes[at : at + length]
+                join.after(row + length)
+            else:  # some rows of the run already have a result: one by one
+                for i in range(at, at + length):
+                    self.place(rids[i], codes[i], before + lines[i])
+            at += length
 
     def done(self, first_lines: Mapping[str, int] | None = None) -> ResultsFile:
-        """Lay the codes out by row and let the table go. ``first_lines`` gives, for each id
-        in `repeated`, the line of its first result, for the finding that points there."""
-        if self._slots is not None:
-            self.codes = array("I", self._slots.values())
+        """Count the outcomes and let the join go. ``first_lines`` gives, for each id in
+        `repeated`, the line of its first result, for the finding that points there."""
+        if self._join is not None:
             self.count = len(self.codes) - self.codes.count(NONE)
-            self._slots = None
+            self._join = None
         for rid, line in self.repeated:
             first = (first_lines or {}).get(rid)
             self.findings.append(
@@ -196,6 +222,55 @@ class ResultsFile:
         if check == self.check:
             return list(self.findings)
         return [replace(finding, check=check) for finding in self.findings]
+
+
+class _Join:
+    """Finds the set's row of a result id, cheapest way first.
+
+    Results mostly follow the set's order, so the next row is tried first; failing that, the
+    ids are searched in C (a few milliseconds for a million) a few times, and only a file whose
+    order is really shuffled pays for a table of every id.
+    """
+
+    SEARCHES = 8
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids: list[str] = ids if isinstance(ids, list) else list(ids)
+        self.next = 0
+        self.searches = 0
+        self.index: dict[str, int] | None = None
+
+    def after(self, row: int) -> None:
+        """Rows up to ``row`` just got results: the next result is likely ``row``'s."""
+        self.next = row
+
+    def locate(self, rid: str) -> int | None:
+        ids, row = self.ids, self.next
+        if row < len(ids) and ids[row] == rid:
+            return row
+        return self.row(rid)
+
+    def row(self, rid: str) -> int | None:
+        if self.index is None:
+            self.searches += 1
+            if self.searches <= self.SEARCHES:
+                try:
+                    return self.ids.index(rid)
+                except ValueError:
+                    return None
+            self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))
+            if len(self.index) != len(self.ids):  # the loader never lets an id repeat
+                raise ValueError("the set's ids must be unique: codes are laid out by row")
+        return self.index.get(rid)
+
+
+def _matching(ids: list[str], row: int, rids: list[str], at: int, length: int) -> int:
+    """How many of ``rids[at:]`` match ``ids[row:]`` one for one (at least the first does)."""
+    pairs = zip(ids[row : row + length], rids[at : at + length], strict=True)
+    for offset, (a, b) in enumerate(pairs):
+        if a != b:
+            return offset
+    return length
 
 
 def read_results(
@@ -245,90 +320,83 @@ def _validator() -> SchemaValidator:
 
 
 def _read_jsonl(path: Path, shown: str, check: str, ids: Sequence[str]) -> ResultsFile:
-    """The fast path: each line's bytes validated straight to a dict by `Result`'s schema.
+    """Each line's bytes validated straight to a dict by `Result`'s schema, big files in a
+    child (started early by `prefetch`, or now), joined to the set a piece at a time.
 
     Only a line that fails pays for the slow path, which says what is wrong in the words the
-    model would use (`_explain`). The loop inlines `ResultsFile.add` for the common case.
+    model would use (`_explain`).
     """
+    results = ResultsFile(shown, check, ids)
+    key = os.path.realpath(path)
+    pending = _prefetched.pop(key, None)
     try:
-        handle = path.open("rb")
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
-        results = ResultsFile(shown, check, ids)
+        if pending is not None:
+            pending[1].stop()
         if isinstance(exc, FileNotFoundError):
             results.found = False
         else:
             results.findings.append(_unreadable(results, exc))
         return results.done()
-    validate = _validator().validate_json
-    with handle:
-        size = os.fstat(handle.fileno()).st_size
-        # A big file's tail is read by a child meanwhile (see `fastload.split_results`),
-        # started before the join table is built so that it starts up meanwhile too.
-        cut, child = fastload.split_results(path, size, _schema())
-        results = ResultsFile(shown, check, ids)
-        try:
-            lines = _take_lines(handle, cut, results, validate)
-            for piece in fastload.results_tail(child, path, cut, size, _schema()):
-                _take_piece(piece, lines, results)
-                lines += piece.newlines
-        except OSError as exc:
-            results.findings.append(_unreadable(results, exc))
+    child = None
+    if pending is not None:
+        stamp, child = pending
+        if stamp != cache.stamp(path):  # changed since the child started: not its results
+            child.stop()
+            child = None
+    lines = 0
+    try:
+        for piece in fastload.results_pieces(path, size, _schema(), child):
+            table = [NONE, PASSED] + [results.code(False, mode) for mode in piece.modes]
+            codes = array("I", map(table.__getitem__, piece.codes))
+            results.take(piece.ids, codes, piece.lines, lines)
+            for line, raw in piece.failed:
+                results.findings.append(_explain(raw, lines + line, results))
+            lines += piece.newlines
+    except OSError as exc:
+        results.findings.append(_unreadable(results, exc))
     first_lines = _first_lines(path, {rid for rid, _ in results.repeated})
     return results.done(first_lines)
 
 
-def _take_lines(
-    handle: BinaryIO, end: int, results: ResultsFile, validate: Callable[[bytes], Any]
-) -> int:
-    """Take the lines that start before byte ``end``; returns how many there were.
+# Results files whose reading started early, by real path: (their stamp then, the child).
+_prefetched: dict[str, tuple[tuple[int, int, int], fastload.Pending]] = {}
 
-    The loop inlines `ResultsFile.add` for a new id of the set, the case of nearly every line.
+
+def prefetch(evalset: EvalSet) -> None:
+    """Start reading the set's results file in a child now, while the set itself loads.
+
+    The pass-rate checks need the results only after the evals ran, but reading a million of
+    them takes as long as a core's share of the set: started beside the set's own loaders, the
+    results are ready when asked for (`read_results` takes them, if the file is unchanged). A
+    small file, another harness's, or a one-core machine is read when asked for, as before.
     """
-    slots = results._slots
-    assert slots is not None
-    mode_codes = results._mode_codes
-    position = line = 0
-    for raw in handle:
-        if position >= end:
-            break
-        position += len(raw)
-        line += 1
-        try:
-            record = validate(raw)
-        except ValidationError:
-            if raw.strip():
-                results.findings.append(_explain(raw, line, results))
-            continue
-        rid = record["id"]
-        if slots.get(rid) != NONE:  # an unknown id, or a second result
-            results.add(rid, record["passed"], record.get("failure_mode"), line)
-        elif record["passed"]:
-            slots[rid] = PASSED
-        else:
-            mode = mode_codes.get(record.get("failure_mode"))
-            slots[rid] = (
-                FAILED + mode
-                if mode is not None
-                else results.code(False, record.get("failure_mode"))
-            )
-    return line
+    path = evalset.results_path
+    if path is None or evalset.results_format != "evalmix":
+        return
+    stamp = cache.stamp(path)
+    if stamp is None or stamp[0] < fastload.parallel_bytes() or not path.is_file():
+        return
+    if harness.sniff(path) not in (None, "evalmix"):
+        return
+    key = os.path.realpath(path)
+    old = _prefetched.pop(key, None)
+    if old is not None:
+        old[1].stop()
+    pending = fastload.start_results(path, 0, stamp[0], _schema())
+    if pending is not None:
+        if not _prefetched:  # registered again after each time all were taken: harmless
+            atexit.unregister(_stop_prefetches)
+            atexit.register(_stop_prefetches)
+        _prefetched[key] = (stamp, pending)
 
 
-def _take_piece(piece: fastload.ResultsPiece, before: int, results: ResultsFile) -> None:
-    """Take a child's results, which follow ``before`` lines: in bulk when every id is a new
-    row of the set and none repeats, else one by one, in file order, like `_take_lines`."""
-    slots = results._slots
-    assert slots is not None
-    # The child's failure modes, numbered its own way, as this file's codes.
-    table = [NONE, PASSED] + [results.code(False, mode) for mode in piece.modes]
-    codes = list(map(table.__getitem__, piece.codes))
-    if piece.unique and list(map(slots.get, piece.ids)).count(NONE) == len(piece.ids):
-        slots.update(zip(piece.ids, codes, strict=True))
-    else:
-        for rid, code, line in zip(piece.ids, codes, piece.lines, strict=True):
-            results.place(rid, code, before + line)
-    for line, raw in piece.failed:
-        results.findings.append(_explain(raw, before + line, results))
+def _stop_prefetches() -> None:
+    for _stamp, pending in _prefetched.values():
+        pending.stop()
+    _prefetched.clear()
 
 
 def _first_lines(path: Path, wanted: set[str]) -> dict[str, int]:

@@ -1,16 +1,16 @@
 """Each eval set loaded once per process, shared by the manifest's check items and `examples()`.
 
-A set is loaded by the manifest's collector and again by every test module that parametrizes
-with `pytest_evalmix.examples`; under pytest-xdist every worker does both. Loading a million
-examples takes seconds, so the loaded `EvalSet`, and the examples streamed for `examples()`, are
-kept on the session's `config.stash`: they live exactly as long as the pytest session, and a
-second session in the same process (pytester, ``pytest.main`` twice) starts afresh.
+A set is needed by the manifest's check items and by every test module that parametrizes with
+`pytest_evalmix.examples`. Loading a million examples takes seconds, so the loaded `EvalSet`,
+and the examples streamed for `examples()`, are kept on the session's `config.stash`: they live
+exactly as long as the pytest session, and a second session in the same process (pytester,
+``pytest.main`` twice) starts afresh. Under pytest-xdist the controller judges every check, so
+it alone reads the records for them; a worker reads a manifest only, and its records only for
+`examples()`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from pytest_evalmix.load.evalset import EvalSet, ManifestError, load
+from pytest_evalmix.load import outcomes
+from pytest_evalmix.load.evalset import EvalSet, ManifestError, fill, load
 from pytest_evalmix.model.policy import from_pyproject
 from pytest_evalmix.model.records import Example
-from pytest_evalmix.pytest_plugin.fixtures import xdist_workers
+from pytest_evalmix.pytest_plugin.fixtures import is_xdist_worker, xdist_workers
 
 
 @dataclass
@@ -32,6 +33,7 @@ class _Loaded:
     project_policy: Mapping[str, Any] | None = None
     sets: dict[Path, EvalSet | ManifestError] = field(default_factory=dict)
     examples: dict[Path, list[Example]] = field(default_factory=dict)
+    filled: set[Path] = field(default_factory=set)  # sets whose records are read
 
 
 LOADED = pytest.StashKey[_Loaded]()
@@ -56,21 +58,30 @@ def project_policy(config: pytest.Config) -> Mapping[str, Any]:
     return state.project_policy
 
 
-def evalset(config: pytest.Config, manifest: Path) -> EvalSet:
-    """The loaded eval set of ``manifest``; raises `ManifestError` if it cannot be read."""
+def evalset(config: pytest.Config, manifest: Path, *, records: bool = True) -> EvalSet:
+    """The loaded eval set of ``manifest``; raises `ManifestError` if it cannot be read.
+
+    With ``records=False`` only the manifest is read (enough to collect its checks): an xdist
+    worker that never judges a check leaves the records to the controller. A later call that
+    wants the records reads them into the same set.
+    """
     state = _state(config)
     key = manifest.absolute()
     loaded = state.sets.get(key)
     if loaded is None:
         try:
-            loaded = load(
-                key, config.rootpath, project_policy(config), sharing=xdist_workers(config)
-            )
+            loaded = load(key, config.rootpath, project_policy(config), records=False)
         except ManifestError as exc:
             loaded = exc
         state.sets[key] = loaded
     if isinstance(loaded, ManifestError):
         raise loaded
+    if records and key not in state.filled:
+        state.filled.add(key)
+        if not is_xdist_worker(config):
+            # The checks judge the results after the evals: read them beside the set now.
+            outcomes.prefetch(loaded)
+        fill(loaded, sharing=xdist_workers(config))
     return loaded
 
 
@@ -89,22 +100,3 @@ def examples(config: pytest.Config, manifest: Path) -> list[Example]:
 def seed_project_policy(config: pytest.Config, policy: Mapping[str, Any]) -> None:
     """The policy that ``pytest_configure`` already read (and vetted as a usage error)."""
     _state(config).project_policy = policy
-
-
-def pack(by_manifest: Mapping[str, EvalSet]) -> bytes:
-    """The sets that the checks held back until the evals ran (`rules.AFTER_EVALS`) judge, for
-    the xdist controller: without the whole records and sparse maps kept for the other checks,
-    which those never look at."""
-    slim = {
-        manifest: dataclasses.replace(evalset, kept={}, generated={}, reviews={})
-        for manifest, evalset in by_manifest.items()
-    }
-    return pickle.dumps(slim, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def unpack(data: bytes | None) -> dict[str, EvalSet]:
-    """`pack`'s sets, by manifest; none if no worker sent any (the controller then loads)."""
-    if not data:
-        return {}
-    loaded = pickle.loads(data)  # bytes from our own xdist worker, never from a file
-    return loaded if isinstance(loaded, dict) else {}

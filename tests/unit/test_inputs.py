@@ -181,7 +181,7 @@ def test_a_big_file_read_in_two_processes_reads_the_same(
     monkeypatch.setenv(fastload.PARALLEL_ENV, str(10**9))
     alone = read()
     monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
-    assert fastload._parallel_bytes() == 1
+    assert fastload.parallel_bytes() == 1
     assert read() == alone
     # The child's results come back in pieces (here of 30 lines), each taken as it comes.
     monkeypatch.setattr(fastload, "RESULTS_PIECE_LINES", 30)
