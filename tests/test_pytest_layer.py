@@ -71,7 +71,8 @@ def test_a_set_is_loaded_once_per_process(
 ) -> None:
     """10,000 examples, two test modules calling `examples()` on them, and the manifest's own
     check items: each process reads the data file twice at most (the validated load, and one
-    stream of whole examples for `examples()`), and the xdist controller not at all."""
+    stream of whole examples for `examples()`), and the xdist controller, which judges the
+    checks, once."""
     records = [record(f"ex-{i:05d}", "production") for i in range(5_000)]
     records += [record(f"syn-{i:05d}", "synthetic") for i in range(2_500)]
     records += [record(f"adv-{i:05d}", "adversarial") for i in range(2_500)]
@@ -84,10 +85,33 @@ def test_a_set_is_loaded_once_per_process(
     opens = {path.stem: json.loads(path.read_text()) for path in (project.path / "opens").iterdir()}
     if xdist:
         assert set(opens) == {"main", "gw0", "gw1"}
-        assert opens["main"] == 0, opens  # the controller judges without loading
+        assert opens["main"] == 1, opens  # the controller loads once, for every check
         assert all(opens[w] <= 2 for w in ("gw0", "gw1")), opens
     else:
         assert opens == {"main": 2}, opens
+
+
+def test_under_xdist_a_worker_never_reads_records_for_the_checks(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    """With no `examples()` module, the workers read the manifest only: the records are read
+    once in the whole run, by the controller, which judges every check. A million-example
+    set is then loaded once with every core, not once per worker with one core each."""
+    records = [record(f"ex-{i:04d}", "production") for i in range(1_000)]
+    records += [record(f"syn-{i:04d}", "synthetic") for i in range(500)]
+    records += [record(f"adv-{i:04d}", "adversarial") for i in range(500)]
+    write_set(records)
+    project.makeconftest(COUNTING_CONFTEST)
+    project.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = run(project, "--evalmix", "-v", "-n", "2")
+    assert result.ret == 0, result.stdout.str()
+    opens = {path.stem: json.loads(path.read_text()) for path in (project.path / "opens").iterdir()}
+    assert opens == {"main": 1, "gw0": 0, "gw1": 0}, opens
+    # Every check still reports, once, under its own node id.
+    out = result.stdout.str()
+    for check in ("schema", "gold-provenance", "mix", "provisional", "review"):
+        assert out.count(f"support.evalmix.yaml::{check} PASSED") == 1, out
+    assert re.search(r"PASSED test_plain.py::test_plain", out), out
 
 
 def test_outcome_checks_under_xdist_judge_the_same(

@@ -65,7 +65,9 @@ class ManifestFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            evalset = sets.evalset(self.config, self.path)
+            # An xdist worker collects the checks but never judges them (`after_evals`), so it
+            # reads the manifest only; the controller reads the records, once, for every check.
+            evalset = sets.evalset(self.config, self.path, records=not is_xdist_worker(self.config))
         except ManifestError as exc:
             raise self.CollectError(f"evalmix: {exc}") from None
         except Exception as exc:
@@ -151,9 +153,6 @@ class EvalmixSession:
         # Under xdist: the node ids a worker collected; the controller collects nothing itself.
         self.collected_ids: list[str] | None = None
         self.results_lines: list[str] = []
-        # Under xdist, on the controller: the sets one worker loaded, pickled (see
-        # `ship_sets`), so that judging the outcomes needs no second load of a big set.
-        self.shipped_sets: bytes | None = None
         self.base = _open_base(config)
 
     def context(self) -> Context:
@@ -225,7 +224,15 @@ class EvalmixSession:
             self.manifests_found = True
 
     def after_evals(self, item: pytest.Item) -> bool:
-        return isinstance(item, CheckItem) and item.name in AFTER_EVALS
+        """Whether ``item`` is judged after every eval, by the process that saw them all.
+
+        The checks of outcomes always are. Under xdist every check is: the controller loads
+        each set once, with every core, and judges all its checks; a worker that loaded a
+        million examples to judge ``schema`` would only repeat that load on one core.
+        """
+        if not isinstance(item, CheckItem):
+            return False
+        return item.name in AFTER_EVALS or is_xdist_worker(self.config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(
@@ -262,12 +269,12 @@ class EvalmixSession:
         return result
 
     def judge_after_evals(self, session: pytest.Session) -> None:
-        """Run pass-rates and failure-modes through pytest's own runtest protocol, last.
+        """Run the held-back checks (`after_evals`) through pytest's own runtest protocol, last.
 
         Without xdist they are this session's items. Under xdist the controller rebuilds the
-        items its workers collected (same manifests, same node ids), because only it has seen
-        every worker's outcomes; the workers held them back. One code path, so the verdicts are
-        the same with ``-n N`` as without.
+        check items its workers collected (same manifests, same node ids), because only it has
+        seen every worker's outcomes; it loads each set itself, once. One code path, so the
+        verdicts are the same with ``-n N`` as without.
         """
         if is_xdist_controller(self.config):
             items = self._rebuild(session)
@@ -288,25 +295,11 @@ class EvalmixSession:
             nodeid
             for nodeid in self.collected_ids or []
             if nodeid.count("::") == 1
-            and nodeid.split("::")[1] in AFTER_EVALS
             and self.is_manifest(nodeid.split("::")[0].rsplit("/", 1)[-1])
         ]
         found: dict[str, pytest.Item] = {}
-        shipped = sets.unpack(self.shipped_sets)
-        names: dict[str, list[str]] = {}
-        for nodeid in wanted:
-            file_part, name = nodeid.split("::")
-            names.setdefault(file_part, []).append(name)
-        for file_part, checks in names.items():
+        for file_part in dict.fromkeys(nodeid.split("::")[0] for nodeid in wanted):
             manifest = ManifestFile.from_parent(session, path=self.config.rootpath / file_part)
-            evalset = shipped.get(file_part)
-            if evalset is not None:
-                # A worker sent the set it loaded: judged on the very data the workers saw,
-                # without a second load here, as the very items the workers collected.
-                for name in checks:
-                    item = CheckItem.from_parent(manifest, name=name, evalset=evalset)
-                    found[item.nodeid] = item
-                continue
             try:
                 found.update((item.nodeid, item) for item in manifest.collect())
             except pytest.Collector.CollectError as exc:
@@ -315,26 +308,6 @@ class EvalmixSession:
                 session.ihook.pytest_collectreport(report=failed)
                 session.testsfailed += 1
         return [found[nodeid] for nodeid in wanted if nodeid in found]
-
-    def ship_sets(self, session: pytest.Session) -> None:
-        """On the first xdist worker: hand the controller the sets that its held-back checks
-        judge, in the worker's output (sent once, when the worker finishes).
-
-        Every worker collects every manifest, so one worker's sets are all the controller needs.
-        Pickled to bytes here, because execnet carries only plain values; the bytes come from
-        our own worker process, never from a file.
-        """
-        workerinput = getattr(self.config, "workerinput", {})
-        if workerinput.get("workerid") != "gw0":
-            return
-        manifests = {
-            item.evalset.manifest: item.evalset
-            for item in session.items
-            if isinstance(item, CheckItem) and item.name in AFTER_EVALS
-        }
-        if manifests:
-            output = self.config.workeroutput  # type: ignore[attr-defined]
-            output["evalmix_sets"] = sets.pack(manifests)
 
     def write_results(self) -> None:
         """Write each set's session outcomes to ``<evalmix_dir>/results/<name>.jsonl``."""
@@ -367,7 +340,6 @@ class EvalmixSession:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if is_xdist_worker(self.config):
-            self.ship_sets(session)
             return
         if (
             self.manifest_errors
@@ -556,11 +528,6 @@ class _XdistHooks:
 
     def __init__(self, session: EvalmixSession) -> None:
         self.session = session
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        shipped = getattr(node, "workeroutput", {}).get("evalmix_sets")
-        if isinstance(shipped, bytes):
-            self.session.shipped_sets = shipped
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if self.session.collected_ids is None:  # every worker collects the same items
