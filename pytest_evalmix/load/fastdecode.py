@@ -23,8 +23,10 @@ from typing import Annotated, Any, Literal
 
 try:
     import msgspec
+    from msgspec.structs import astuple as astuple
 except ImportError:  # pragma: no cover - a dependency; without it the pydantic path still works
     msgspec = None  # type: ignore[assignment]
+    astuple = tuple  # type: ignore[assignment]
 
 
 class Unsupported(Exception):
@@ -117,6 +119,7 @@ def _struct(schema: dict[str, Any], name: str, path: str, raw: set[str]) -> Any:
         name,
         fields + optional,
         forbid_unknown_fields=schema.get("extra_behavior") == "forbid",
+        frozen=True,  # hashable: a decoded grid is its own key in a table of cells
     )
 
 

@@ -102,18 +102,9 @@ def _as_written(grid: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(grid.items())
 
 
-def _with_grid(schema: dict[str, Any], axes: Axes) -> dict[str, Any]:
-    """``schema`` reading ``grid`` against the declared ``axes``.
-
-    A grid of declared axes and values comes back as the schema's own key and value objects, in
-    the axes' order, so every axis's value names the cell and its hash is known already: keeping
-    each row's cell costs one small tuple and a lookup. Anything else comes back as written.
-    """
-    if not axes:
-        return schema
-    fields = dict(schema["fields"])
-    field = dict(fields["grid"])
-    declared = {
+def _declared(axes: Axes) -> dict[str, Any]:
+    """A grid of declared axes and values only: the axes in declared order, each optional."""
+    return {
         "type": "typed-dict",
         "fields": {
             axis: {
@@ -125,14 +116,36 @@ def _with_grid(schema: dict[str, Any], axes: Axes) -> dict[str, Any]:
         },
         "extra_behavior": "forbid",
     }
+
+
+def _grid_as(schema: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(schema["fields"])
+    fields["grid"] = {**fields["grid"], "schema": grid}
+    return {**schema, "fields": fields}
+
+
+def _with_grid(schema: dict[str, Any], axes: Axes) -> dict[str, Any]:
+    """``schema`` reading ``grid`` against the declared ``axes``.
+
+    A grid of declared axes and values comes back as the schema's own key and value objects, in
+    the axes' order, so every axis's value names the cell and its hash is known already: keeping
+    each row's cell costs one small tuple and a lookup. Anything else comes back as written.
+    """
+    if not axes:
+        return schema
     written = {
         "type": "function-after",
         "function": {"type": "no-info", "function": _as_written},
-        "schema": field["schema"],
+        "schema": schema["fields"]["grid"]["schema"],
     }
-    field["schema"] = {"type": "union", "mode": "left_to_right", "choices": [declared, written]}
-    fields["grid"] = field
-    return {**schema, "fields": fields}
+    union = {"type": "union", "mode": "left_to_right", "choices": [_declared(axes), written]}
+    return _grid_as(schema, union)
+
+
+def _declared_grid(schema: dict[str, Any], axes: Axes) -> dict[str, Any]:
+    """``schema`` taking only a grid of declared axes and values (the fast decoder's: any
+    other grid is refused there and read as written by `_with_grid`'s validator)."""
+    return _grid_as(schema, _declared(axes)) if axes else schema
 
 
 @cache
@@ -159,10 +172,12 @@ def _decoder(schema: dict[str, Any]) -> Any:
 
 
 @cache
-def fast_decoder() -> Any:
-    """The msgspec decoder of records (`fastdecode`), or None: then every line is validated."""
+def fast_decoder(axes: Axes = ()) -> Any:
+    """The msgspec decoder of records (`fastdecode`), or None: then every line is validated.
+    With ``axes``, it takes a grid of declared axes and values only, as a struct whose fields
+    are the axes in order."""
     spec = derived()
-    return _decoder(spec[0]) if spec is not None else None
+    return _decoder(_declared_grid(spec[0], axes)) if spec is not None else None
 
 
 @cache
@@ -266,7 +281,7 @@ def scan(
         spec, validate = derived(), validator(axes)
         assert spec is not None and validate is not None
         vocab = spec[1], spec[2]
-        fast = fast_decoder()
+        fast = fast_decoder(axes)
     validate_json = validate.validate_json
     decode = fast.decode if fast is not None else fastdecode.refuse
     refused = fastdecode.REFUSED
@@ -281,7 +296,8 @@ def scan(
     cells = piece.cells
     cell_code, add_cell = cells.codebook, cells.codes.append
     n_axes = len(axes)
-    axis_names = tuple(axis for axis, _ in axes)
+    astuple = fastdecode.astuple
+    grid_code: dict[Any, int] = {}  # decoded grid -> its cell's code
     none_code = cell_code[None]
     row = line = 0
     with open(path, "rb") as handle:
@@ -314,15 +330,17 @@ def scan(
                 ):
                     code: int | None = none_code
                     if axes:
-                        # Only a grid of every declared axis, in order, whose cell an earlier
-                        # row (through the validator below) has shown to be declared.
+                        # The decoder took declared axes and values only, as a struct of the
+                        # axes in order (None for an absent one): a grid of some axes is not
+                        # placed; a new cell is numbered by the validator below, once.
                         grid = fast_record.grid
-                        if grid:
-                            code = (
-                                cell_code.get(tuple(grid.values()))
-                                if tuple(grid) == axis_names
-                                else None
-                            )
+                        if grid is not None:
+                            code = grid_code.get(grid)
+                            if code is None:  # a grid not met yet: its cell, by its values
+                                values = astuple(grid)
+                                code = cell_code.get(values) if None not in values else none_code
+                                if code is not None:
+                                    grid_code[grid] = code
                     if code is not None:
                         add_id(fast_record.id)
                         add_origin(origin_code[fast_record.origin])
@@ -710,8 +728,8 @@ def _child() -> None:
     else:
         axes: Axes = tuple((axis, tuple(values)) for axis, values in spec["axes"])
         validate = _build(_with_grid(spec["schema"], axes))
+        fast = _decoder(_declared_grid(spec["schema"], axes))
         vocab = spec["origins"], spec["sources"]
-        fast = _decoder(spec["schema"])
         pieces = [
             scan(path, start, end, validate, vocab, axes, fast)
             for path, start, end in spec["spans"]

@@ -112,7 +112,19 @@ ODD: list[Any] = [
     "\U0001f600",
 ]
 
-RAW_ODD = ["1e400", "-1e400", "NaN", "Infinity", '"\\ud800"', '"\\udc00\\ud800"', "1.0", "1e2"]
+RAW_ODD = [
+    "1e400",
+    "-1e400",
+    "NaN",
+    "Infinity",
+    '"\\ud800"',
+    '"\\udc00\\ud800"',
+    "1.0",
+    "1e2",
+    "9" * 4300,  # Python's limit on the digits of an int read from text
+    "9" * 4301,
+    "-" + "9" * 4400 + ".5",
+]
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -323,3 +335,51 @@ def test_a_line_only_python_reads_keeps_its_place(tmp_path: Path) -> None:
     assert evalset.ids == ["a", "b", "c", "d"]
     assert list(evalset.lines) == [1, 2, 3, 4]
     assert [example.id for _, example in evalset.examples()] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    "axes",
+    [(), (("feature", ("billing", "refunds")), ("persona", ("new", "x")))],
+    ids=["no grid", "grid"],
+)
+def test_the_decoder_changes_no_column(tmp_path: Path, axes: fastload.Axes) -> None:
+    """`scan` with the decoder and without it (every line through the validator) give the
+    same piece: the decoder is a shortcut, never a second opinion. With a declared grid, the
+    mutants' grids are declared, partial, undeclared, misordered or odd."""
+    rng = random.Random(SEED + len(axes))
+    lines = _mutants(rng, 3000)
+    for index in range(0, len(lines), 3):
+        try:
+            record = json.loads(lines[index])
+        except ValueError:  # a raw token Python's parser refuses too: keep it as it is
+            continue
+        if isinstance(record, dict):
+            record["grid"] = rng.choice(
+                [
+                    {"feature": "billing", "persona": "new"},
+                    {"persona": "x", "feature": "refunds"},
+                    {"feature": "billing"},
+                    {"feature": "billing", "persona": "old"},
+                    {"channel": "email"},
+                    {},
+                    None,
+                ]
+            )
+            lines[index] = json.dumps(record).encode()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    spec = fastload.derived()
+    validate = fastload.validator(axes)
+    assert spec is not None and validate is not None
+    vocab = spec[1], spec[2]
+    size = path.stat().st_size
+    fast = fastload.scan(str(path), 0, size, validate, vocab, axes, fastload.fast_decoder(axes))
+    slow = fastload.scan(str(path), 0, size, validate, vocab, axes, None)
+    assert fast.ids == slow.ids and fast.lines == slow.lines
+    assert list(fast.origins) == list(slow.origins)
+    assert list(fast.sources) == list(slow.sources)
+    assert list(fast.cells) == list(slow.cells)
+    assert fast.generated == slow.generated and fast.reviews == slow.reviews
+    assert fast.whole.keys() <= slow.whole.keys()  # null extras are plain labels on both paths
+    assert fast.failed == slow.failed
+    assert len(set(fast.cells)) > (2 if axes else 0)  # the grids did vary
