@@ -152,7 +152,9 @@ class ResultsFile:
         """`add`, with the outcome already a code of this file."""
         join = self._join
         assert join is not None, "add after done"
-        row = join.row(rid)
+        self._place(rid, join.row(rid), code, line)
+
+    def _place(self, rid: str, row: int | None, code: int, line: int) -> None:
         if row is None:
             if rid in self._unknown_ids:
                 self.repeated.append((rid, line))
@@ -178,8 +180,8 @@ class ResultsFile:
         at, count = 0, len(rids)
         while at < count:
             row = join.locate(rids[at])
-            if row is None:
-                self.place(rids[at], codes[at], before + lines[at])
+            if row is None:  # an id the set does not have
+                self._place(rids[at], None, codes[at], before + lines[at])
                 at += 1
                 continue
             length = min(count - at, len(ids) - row)

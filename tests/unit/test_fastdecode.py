@@ -205,7 +205,7 @@ def test_the_decoders_are_derived() -> None:
 
 
 def test_an_untranslatable_node_is_never_guessed() -> None:
-    pattern = {
+    pattern: dict[str, Any] = {
         "type": "typed-dict",
         "fields": {
             "id": {

@@ -189,3 +189,81 @@ def test_a_big_file_read_in_two_processes_reads_the_same(
     assert alone[2] == [("ghost-50", 53), ("ghost-350", 356)]
     assert len(alone[3]) == 5  # two malformed lines, two bad 'passed', one repeat
     assert any("the first is at line 11" in str(f) for f in alone[3])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_results_joined_by_runs_are_the_same_as_one_by_one(seed: int) -> None:
+    """`ResultsFile.take` copies runs of results that follow the set's rows whole; whatever
+    the order (in order, blocks swapped, shuffled), with repeats and unknown ids, it ends
+    exactly as `place` one result at a time does."""
+    import random
+    from array import array
+
+    from pytest_evalmix.load.outcomes import ResultsFile
+
+    rng = random.Random(seed)
+    ids = [f"ex-{i}" for i in range(3000)]
+    order = list(ids)
+    if seed % 3 == 1:  # the set's files in another order: blocks of rows swapped
+        order = order[2000:] + order[:700] + order[700:2000]
+    elif seed % 3 == 2:
+        rng.shuffle(order)
+    stream = []
+    for rid in order:
+        stream.append(rid)
+        if rng.random() < 0.01:
+            stream.append(rng.choice(ids))  # a second result, later in the file
+        if rng.random() < 0.005:
+            stream.append(f"ghost-{rng.randrange(50)}")  # unknown, sometimes twice
+    codes = array("I", [rng.choice([PASSED, FAILED, FAILED + 1]) for _ in stream])
+    lines = array("I", range(1, len(stream) + 1))
+
+    one = ResultsFile("r", "pass-rates", ids)
+    one.modes.append("m")
+    for rid, code, line in zip(stream, codes, lines, strict=True):
+        one.place(rid, code, line)
+    many = ResultsFile("r", "pass-rates", ids)
+    many.modes.append("m")
+    at = 0
+    while at < len(stream):  # pieces of any size, as children send them
+        size = rng.randint(1, 700)
+        many.take(
+            stream[at : at + size], codes[at : at + size], lines[: min(size, len(stream) - at)], at
+        )
+        at += size
+    one.done()
+    many.done()
+    assert many.codes == one.codes and many.count == one.count
+    assert many.unknown == one.unknown
+    assert [str(f) for f in many.findings] == [str(f) for f in one.findings]
+    assert one.count == 3000 and one.findings  # every row met, and some repeats
+
+
+def test_a_prefetched_results_file_reads_the_same_and_a_changed_one_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`outcomes.prefetch` starts a child on the results file while the set loads; the read
+    takes its pieces if the file is unchanged, and reads the file afresh if it changed."""
+    from pytest_evalmix.load import outcomes
+
+    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
+    evalset = forty(tmp_path)
+    ids = evalset.ids
+    rows: list[dict[str, object]] = [
+        {"id": rid, "passed": i % 3 != 0, "failure_mode": "m"} for i, rid in enumerate(ids)
+    ]
+    path = write_results(tmp_path, list(rows))
+
+    def verdicts() -> list[int]:
+        return list(read_results(path, RESULTS, "pass-rates", ids).codes)
+
+    alone = verdicts()
+    outcomes.prefetch(evalset)
+    assert outcomes._prefetched  # the child started
+    assert verdicts() == alone
+    assert not outcomes._prefetched  # and was taken
+    outcomes.prefetch(evalset)
+    rows[0]["passed"] = not rows[0]["passed"]
+    write_results(tmp_path, [*rows, {"id": "late", "passed": True}])  # another size
+    changed = verdicts()
+    assert changed[0] != alone[0] and changed[1:] == alone[1:]
