@@ -98,8 +98,14 @@ def _struct(schema: dict[str, Any], name: str, path: str, raw: set[str]) -> Any:
         raise Unsupported(path)
     fields: list[Any] = []
     optional: list[Any] = []
-    for key, spec in schema["fields"].items():
+    rename: dict[str, str] = {}
+    for number, (key, spec) in enumerate(schema["fields"].items()):
         where = f"{path}.{key}" if path else key
+        if not key.isidentifier() or key.startswith("_"):
+            # A key from data (a grid axis such as "user-type" or "__init__") is no attribute
+            # name: the struct's field gets a name of its own, read from the key as written.
+            rename[f"_f{number}"] = key
+            key = f"_f{number}"
         if set(spec) - _INERT - {"schema", "required"}:
             raise Unsupported(where)
         required = spec.get("required", True)
@@ -115,12 +121,16 @@ def _struct(schema: dict[str, Any], name: str, path: str, raw: set[str]) -> Any:
         else:
             # Absent reads as None; null is still refused where the schema refuses it.
             optional.append((key, kind, None))
-    return msgspec.defstruct(
-        name,
-        fields + optional,
-        forbid_unknown_fields=schema.get("extra_behavior") == "forbid",
-        frozen=True,  # hashable: a decoded grid is its own key in a table of cells
-    )
+    try:
+        return msgspec.defstruct(
+            name,
+            fields + optional,
+            forbid_unknown_fields=schema.get("extra_behavior") == "forbid",
+            frozen=True,  # hashable: a decoded grid is its own key in a table of cells
+            rename=rename or None,
+        )
+    except (TypeError, ValueError) as exc:  # a name msgspec will not take: no guessing
+        raise Unsupported(path) from exc
 
 
 class _NoMsgspec(Exception):
