@@ -530,7 +530,10 @@ def start_results(path: Path, start: int, end: int, schema: Any) -> Pending | No
     start), or None when no child can start or there is only one core."""
     if (os.cpu_count() or 1) < 2:
         return None
-    output = tempfile.TemporaryFile()
+    try:
+        output = tempfile.TemporaryFile()
+    except OSError:  # no writable temporary directory: read here, later
+        return None
     spec = {"schema": schema, "results": [str(path), start, end], "lines": RESULTS_PIECE_LINES}
     child = _spawn(spec, output)
     if child is None:

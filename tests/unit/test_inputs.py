@@ -267,3 +267,21 @@ def test_a_prefetched_results_file_reads_the_same_and_a_changed_one_is_read_agai
     write_results(tmp_path, [*rows, {"id": "late", "passed": True}])  # another size
     changed = verdicts()
     assert changed[0] != alone[0] and changed[1:] == alone[1:]
+
+
+def test_no_temporary_directory_means_no_prefetch_and_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child writes its results into a temporary file; without a writable temporary
+    directory there is no child, and the results are read when asked for, the same."""
+    import tempfile
+
+    from pytest_evalmix.load import outcomes
+
+    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
+    evalset = forty(tmp_path)
+    path = write_results(tmp_path, passing("prod", 20))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    outcomes.prefetch(evalset)
+    assert not outcomes._prefetched
+    assert read_results(path, RESULTS, "pass-rates", evalset.ids).count == 20
