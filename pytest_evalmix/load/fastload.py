@@ -429,9 +429,8 @@ class ResultsPiece(_PickledIds):
     """Some results of a results file, as a child hands them back, a few at a time.
 
     ``codes[i]`` is 1 (passed) or 2 plus an index into ``modes`` (failed), for ``ids[i]`` at
-    line ``lines[i]`` of the piece; ``failed`` holds the lines that did not validate;
-    ``unique`` says whether no id came twice in the piece. The piece covers ``newlines`` lines
-    and ends at byte ``end`` of the file.
+    line ``lines[i]`` of the piece; ``failed`` holds the lines that did not validate. The piece
+    covers ``newlines`` lines and ends at byte ``end`` of the file.
     """
 
     ids: list[str]
@@ -439,7 +438,6 @@ class ResultsPiece(_PickledIds):
     lines: array[int]
     modes: list[str | None]
     failed: list[tuple[int, bytes]]
-    unique: bool
     newlines: int
     end: int
 
@@ -476,6 +474,7 @@ def scan_results(
             for raw in lines_iter:
                 position += len(raw)
                 line += 1
+                rid: str | None
                 try:
                     result = decode(raw)
                     rid, passed, mode = result.id, result.passed, result.failure_mode
@@ -483,21 +482,21 @@ def scan_results(
                     try:
                         record = validate_json(raw)
                     except ValidationError:
+                        rid = None  # a valid id is never empty: None marks a failed line
                         if raw.strip():
                             failed.append((line, raw))
-                        if position >= end or line == piece_lines:
-                            break
-                        continue
-                    rid, passed, mode = record["id"], record["passed"], record.get("failure_mode")
-                ids.append(rid)
-                lines.append(line)
-                codes.append(1 if passed else 2 + modes.setdefault(mode, len(modes)))
+                    else:
+                        rid, passed = record["id"], record["passed"]
+                        mode = record.get("failure_mode")
+                if rid is not None:
+                    ids.append(rid)
+                    lines.append(line)
+                    codes.append(1 if passed else 2 + modes.setdefault(mode, len(modes)))
                 if position >= end or line == piece_lines:
                     break
             else:
                 position = end  # the file ended (or shrank) before ``end``
-            unique = len(set(ids)) == len(ids)
-            yield ResultsPiece(ids, codes, lines, list(modes), failed, unique, line, position)
+            yield ResultsPiece(ids, codes, lines, list(modes), failed, line, position)
 
 
 def results_decoder(schema: dict[str, Any]) -> Any:
