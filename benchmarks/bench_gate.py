@@ -3,14 +3,16 @@
 The gate fails a run only when two subsets' pass rates differ by more than ``max_gap`` *and* the
 difference is significant at ``alpha`` (a two-proportion z-test, or Fisher's exact test when a
 cell is small). This script simulates eval runs with known true pass rates and applies the very
-function the check uses (`pytest_evalmix.rules.pass_rates.compare`) to each, next to a bare
+function the check uses
+(`pytest_evalmix.checks.outcomes.pass_rates.compare`) to each, next to a bare
 ``gap > max_gap`` threshold for contrast:
 
 - **false-alarm rate**: both subsets truly pass at the same rate, so every failure is noise;
 - **power**: the true rates are 20 points apart, so every pass is a miss.
 
 The same goes for the coverage grid: the Markdown report names the cells whose pass rate is
-significantly below the rest of the set (`pytest_evalmix.rules.coverage.below_rest`, the same
+significantly below the rest of the set
+(`pytest_evalmix.checks.outcomes.coverage.below_rest`, the same
 test, Holm-corrected for the number of cells). On a healthy 30-cell grid every named cell is a
 false alarm, and at most 5% of runs may name any.
 
@@ -26,8 +28,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_evalmix.rules.coverage import below_rest
-from pytest_evalmix.rules.pass_rates import compare
+from pytest_evalmix.checks.outcomes.coverage import below_rest
+from pytest_evalmix.checks.outcomes.pass_rates import compare
 
 MAX_GAP = 0.10
 ALPHA = 0.05

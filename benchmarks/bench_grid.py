@@ -117,11 +117,11 @@ def in_process(root: Path) -> tuple[float, float]:
     carries it, and the first one counts the origins)."""
     import datetime as dt
 
-    from pytest_evalmix import rules
-    from pytest_evalmix.load.evalset import load
+    from pytest_evalmix.checks import registry as rules
+    from pytest_evalmix.checks.registry import Context
+    from pytest_evalmix.evalset.load import load
     from pytest_evalmix.report import views
     from pytest_evalmix.report.data import Report, check_payload, set_payload
-    from pytest_evalmix.rules import Context
 
     (root / "bench.evalmix.yaml").write_text(MANIFEST + AXES_POLICY, encoding="utf-8")
     start = time.perf_counter()

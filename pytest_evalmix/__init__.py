@@ -11,15 +11,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 
-class EvalmixWarning(UserWarning):
-    """A problem that is not yet a failure, such as a provisional label coming due.
-
-    ``-W error::pytest_evalmix.EvalmixWarning`` turns every one of them into a failure.
-    """
-
+from pytest_evalmix.errors import EvalmixWarning
 
 if TYPE_CHECKING:
-    from pytest_evalmix.checkers import checker
+    from pytest_evalmix.checkers.registry import checker
     from pytest_evalmix.model.records import Example
     from pytest_evalmix.pytest_plugin.fixtures import FailureMode
     from pytest_evalmix.pytest_plugin.params import examples
@@ -33,7 +28,7 @@ def __getattr__(name: str) -> Any:
 
         return Example
     if name == "checker":
-        from pytest_evalmix.checkers import checker
+        from pytest_evalmix.checkers.registry import checker
 
         return checker
     if name == "examples":

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import WriteSet, healthy, record, run
-from pytest_evalmix.checkers import CheckerError, calculate, same
+from pytest_evalmix.checkers.registry import CheckerError, calculate, same
 
 
 def programmatic(

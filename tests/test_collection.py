@@ -16,7 +16,7 @@ def test_inert_without_flag(project: pytest.Pytester, write_set: WriteSet) -> No
 
         def test_nothing_heavy_imported():
             assert "anthropic" not in sys.modules
-            assert "pytest_evalmix.load.evalset" not in sys.modules
+            assert "pytest_evalmix.evalset.load" not in sys.modules
         """
     )
     before = sorted(p.name for p in project.path.rglob("*"))

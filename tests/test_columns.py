@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from pytest_evalmix.load.fastload import Piece
+from pytest_evalmix.formats.fastload import Piece
 from pytest_evalmix.model.columns import Column
 
 

@@ -13,7 +13,7 @@ import cmarkgfm
 import pytest
 
 from conftest import WriteSet, jsonl, record, run
-from pytest_evalmix.rules.coverage import below_rest
+from pytest_evalmix.checks.outcomes.coverage import below_rest
 
 FEATURES = ("billing", "refunds")
 PERSONAS = ("angry", "terse")
@@ -374,8 +374,8 @@ def test_below_rest_names_only_significant_low_cells() -> None:
 
 def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Big JSONL goes through the parallel fast path; every row keeps its cell as a code."""
-    from pytest_evalmix.load import fastload
-    from pytest_evalmix.load.evalset import load
+    from pytest_evalmix.evalset.load import load
+    from pytest_evalmix.formats import fastload
 
     records = [
         placed(f"p{i}", "production", FEATURES[i % 2], PERSONAS[i % 3 % 2]) for i in range(3000)

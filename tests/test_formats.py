@@ -609,7 +609,7 @@ def test_without_inspect_ai_one_finding_names_the_extra(
 def test_the_schemas_know_the_new_forms() -> None:
     """`evalmix schema`: presets by name, field maps, defaults and results forms are checked,
     and so are the two rules that pydantic enforces in code (input not empty, gold not null)."""
-    from pytest_evalmix.load.presets import PRESETS
+    from pytest_evalmix.formats.presets import PRESETS
     from pytest_evalmix.model.records import PRESET_NAMES
     from test_schema_cli import errors, schema
 

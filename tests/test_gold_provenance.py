@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import TODAY, WriteSet, healthy, record, run
-from pytest_evalmix.load import ledger
+from pytest_evalmix.state import ledger
 
 MODEL = "claude-opus-4-7"
 PROVISIONAL = {"owner": "priya", "backfill_by": "2027-03-31", "created": "2026-11-10"}

@@ -19,11 +19,11 @@ import pytest
 
 from conftest import TODAY, WriteSet, healthy, jsonl, record, run
 from fake_messages_api import FakeMessagesAPI
-from pytest_evalmix.load import ledger
+from pytest_evalmix.state import ledger
 from pytest_evalmix.synth.synthesizer import SynthesisError, Synthesizer
 
 KEY = "sk-ant-api03-EVALMIXHARDENING-0123456789"
-CLI = [sys.executable, "-m", "pytest_evalmix.cli"]
+CLI = [sys.executable, "-m", "pytest_evalmix.cli.main"]
 RAW = ("\x1b", "\x07", "\u202e", "\ud800")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import WriteSet, record, run
-from pytest_evalmix.rules.mix import smallest_change
+from pytest_evalmix.checks.records.mix import smallest_change
 
 TARGETS = {"production": 0.5, "synthetic": 0.25, "adversarial": 0.25}
 

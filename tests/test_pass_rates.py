@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import WriteSet, record, run
-from pytest_evalmix.rules.pass_rates import compare
+from pytest_evalmix.checks.outcomes.pass_rates import compare
 
 RESULTS_MANIFEST = "evalmix: 1\ndata: [data/support.jsonl]\nresults: results/latest.jsonl\n"
 

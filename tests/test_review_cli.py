@@ -17,7 +17,7 @@ import pytest
 
 from conftest import WriteSet, healthy, run
 
-CLI = [sys.executable, "-m", "pytest_evalmix.cli"]
+CLI = [sys.executable, "-m", "pytest_evalmix.cli.main"]
 INTO = "data/reviewed.jsonl"
 MANIFEST = "evalmix: 1\ndata:\n  - data/support.jsonl\n  - data/reviewed.jsonl\n"
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import TODAY, WriteSet, healthy, record, run
 from fake_messages_api import FakeMessagesAPI, prompt_of
 from pytest_evalmix import EvalmixWarning
-from pytest_evalmix.load import ledger
+from pytest_evalmix.state import ledger
 from pytest_evalmix.synth.synthesizer import CacheMiss, SynthesisError, Synthesizer, parse_variants
 
 # Recognisable, so a leak anywhere (output, cache, ledger, reports) is easy to find.

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import pytest
 
 import pytest_evalmix.pytest_plugin.sets as sets  # by full name: see plugin.pytest_configure
-from pytest_evalmix.load.evalset import ManifestError, display_path, load
+from pytest_evalmix.evalset.load import ManifestError, display_path, load
 from pytest_evalmix.model.policy import PolicyError, from_pyproject, suggest
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.pytest_plugin.fixtures import ACTIVE_CONFIGS, FAILURE_MODE

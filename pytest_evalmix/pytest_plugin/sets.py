@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from pytest_evalmix.load import outcomes
-from pytest_evalmix.load.evalset import EvalSet, ManifestError, fill, load
+from pytest_evalmix.evalset.load import EvalSet, ManifestError, fill, load
 from pytest_evalmix.model.policy import from_pyproject
 from pytest_evalmix.model.records import Example
 from pytest_evalmix.pytest_plugin.fixtures import is_xdist_worker, xdist_workers
+from pytest_evalmix.results import outcomes
 
 
 @dataclass

@@ -13,14 +13,14 @@ from typing import Any, Literal
 
 from tabulate import tabulate
 
-from pytest_evalmix.load.evalset import EvalSet
-from pytest_evalmix.load.outcomes import format_rate
+from pytest_evalmix.checks.labels.provisional import due_in
+from pytest_evalmix.checks.registry import CheckResult
+from pytest_evalmix.evalset.load import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.model.text import escape, safe_data
 from pytest_evalmix.report import grid
-from pytest_evalmix.rules import CheckResult
-from pytest_evalmix.rules.provisional import due_in
+from pytest_evalmix.results.outcomes import format_rate
 
 Payload = dict[str, Any]
 # How a line of the terminal view should look: a verdict or a title, never a colour, which is the

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_evalmix.load.outcomes import format_rate
+from pytest_evalmix.checks.labels.provisional import due_in
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.report import grid
@@ -34,7 +34,7 @@ from pytest_evalmix.report.data import (
     delta_headline,
     delta_rows,
 )
-from pytest_evalmix.rules.provisional import due_in
+from pytest_evalmix.results.outcomes import format_rate
 
 # Bump when a field is removed or changes meaning; adding a field keeps the version.
 REPORT_VERSION = 1

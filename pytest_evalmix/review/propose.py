@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_evalmix.load import ledger
-from pytest_evalmix.load.atomic import write_atomic
-from pytest_evalmix.load.evalset import EvalSet
+from pytest_evalmix.checks.outcomes import coverage
+from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.files.atomic import write_atomic
 from pytest_evalmix.model.policy import suggest
-from pytest_evalmix.rules import coverage
+from pytest_evalmix.state import ledger
 
 if TYPE_CHECKING:
     from pytest_evalmix.synth.synthesizer import Synthesizer

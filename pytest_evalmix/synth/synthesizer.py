@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pytest_evalmix import EvalmixWarning
-from pytest_evalmix.load import ledger
-from pytest_evalmix.load.atomic import write_atomic
-from pytest_evalmix.load.paths import check_write
+from pytest_evalmix.errors import EvalmixWarning
+from pytest_evalmix.files.atomic import write_atomic
+from pytest_evalmix.files.paths import check_write
 from pytest_evalmix.model.defaults import SYNTH_MODES
+from pytest_evalmix.state import ledger
 
 if TYPE_CHECKING:
     from anthropic import Anthropic

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from conftest import record
-from pytest_evalmix.load.decisions import BadLine, Log, LoggedDecision
-from pytest_evalmix.load.evalset import EvalSet, load
-from pytest_evalmix.load.outcomes import ResultsFile
-from pytest_evalmix.rules import Context
+from pytest_evalmix.checks.registry import Context
+from pytest_evalmix.evalset.load import EvalSet, load
+from pytest_evalmix.results.outcomes import ResultsFile
+from pytest_evalmix.state.decisions import BadLine, Log, LoggedDecision
 
 TODAY = dt.date(2026, 11, 25)
 DATA = "data/support.jsonl"

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_evalmix.load.delta import Comparison, Digest
-from pytest_evalmix.load.evalset import EvalSet, load
-from pytest_evalmix.rules.changes import judge
+from pytest_evalmix.checks.records.changes import judge
+from pytest_evalmix.evalset.load import EvalSet, load
+from pytest_evalmix.revisions.delta import Comparison, Digest
 
 
 def record(rid: str, origin: str = "production", **label: Any) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pytest_evalmix.load import fastdecode, fastload, outcomes
+from pytest_evalmix.formats import fastdecode, fastload
 from pytest_evalmix.model.records import Example, Result
+from pytest_evalmix.results import outcomes
 
 SEED = 20261129
 
@@ -323,7 +324,7 @@ def test_a_line_only_python_reads_keeps_its_place(tmp_path: Path) -> None:
     """A lone surrogate escape in an input is refused by both fast readers but read by
     Python's JSON parser, so the model path takes the record: its row sits between its
     neighbours, as in the file, and `examples()` finds it there."""
-    from pytest_evalmix.load.evalset import load
+    from pytest_evalmix.evalset.load import load
 
     lines = [json.dumps(dict(BASES[0], id=rid)) for rid in ("a", "b", "c", "d")]
     lines[1] = lines[1].replace("where is", "\\ud800 where is")

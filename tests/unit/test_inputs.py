@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from evalsets import RESULTS, context, forty
 
-from pytest_evalmix import rules
-from pytest_evalmix.load import decisions, fastload, inputs, ledger
-from pytest_evalmix.load.outcomes import FAILED, NONE, PASSED, read_results
+from pytest_evalmix.checks import inputs
+from pytest_evalmix.checks import registry as rules
+from pytest_evalmix.formats import fastload
+from pytest_evalmix.results.outcomes import FAILED, NONE, PASSED, read_results
+from pytest_evalmix.state import decisions, ledger
 
 
 def write_results(root: Path, rows: list[object]) -> Path:
@@ -199,7 +201,7 @@ def test_results_joined_by_runs_are_the_same_as_one_by_one(seed: int) -> None:
     import random
     from array import array
 
-    from pytest_evalmix.load.outcomes import ResultsFile
+    from pytest_evalmix.results.outcomes import ResultsFile
 
     rng = random.Random(seed)
     ids = [f"ex-{i}" for i in range(3000)]
@@ -244,7 +246,7 @@ def test_a_prefetched_results_file_reads_the_same_and_a_changed_one_is_read_agai
 ) -> None:
     """`outcomes.prefetch` starts a child on the results file while the set loads; the read
     takes its pieces if the file is unchanged, and reads the file afresh if it changed."""
-    from pytest_evalmix.load import outcomes
+    from pytest_evalmix.results import outcomes
 
     monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
     evalset = forty(tmp_path)
@@ -276,7 +278,7 @@ def test_no_temporary_directory_means_no_prefetch_and_no_error(
     directory there is no child, and the results are read when asked for, the same."""
     import tempfile
 
-    from pytest_evalmix.load import outcomes
+    from pytest_evalmix.results import outcomes
 
     monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
     evalset = forty(tmp_path)

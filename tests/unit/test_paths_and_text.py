@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_evalmix.load.paths import UnsafePath, bad_name, check_write, glob_files
+from pytest_evalmix.files.paths import UnsafePath, bad_name, check_write, glob_files
 from pytest_evalmix.model.text import escape, safe_data
 
 

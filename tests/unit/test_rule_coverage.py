@@ -9,8 +9,9 @@ from typing import Any
 from evalsets import MANIFEST, context, make_set, results_for
 
 from conftest import record
-from pytest_evalmix.load.outcomes import Outcome
-from pytest_evalmix.rules import Inputs, coverage
+from pytest_evalmix.checks.outcomes import coverage
+from pytest_evalmix.checks.registry import Inputs
+from pytest_evalmix.results.outcomes import Outcome
 
 POLICY = {"coverage": {"axes": {"feature": ["billing", "refunds"], "persona": ["angry", "terse"]}}}
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from evalsets import DATA, context, forty, outcomes, results_for
 
-from pytest_evalmix.load.inputs import Inputs
-from pytest_evalmix.load.outcomes import Outcome
-from pytest_evalmix.rules import failure_modes
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.outcomes import failure_modes
+from pytest_evalmix.results.outcomes import Outcome
 
 
 def test_a_mode_on_both_sides_passes(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from evalsets import DATA, context, make_set
 
 from conftest import healthy, record
-from pytest_evalmix.load import ledger
-from pytest_evalmix.load.inputs import Inputs
-from pytest_evalmix.rules import gold_provenance
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.labels import gold_provenance
+from pytest_evalmix.state import ledger
 
 
 def test_a_hand_labelled_set_passes(tmp_path: Path) -> None:

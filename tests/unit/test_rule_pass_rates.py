@@ -6,9 +6,9 @@ from pathlib import Path
 
 from evalsets import MANIFEST, RESULTS, context, forty, outcomes, results_for
 
-from pytest_evalmix.load.inputs import Inputs
-from pytest_evalmix.load.outcomes import Outcome
-from pytest_evalmix.rules import pass_rates
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.outcomes import pass_rates
+from pytest_evalmix.results.outcomes import Outcome
 
 
 def test_agreeing_rates_pass_with_their_intervals(tmp_path: Path) -> None:

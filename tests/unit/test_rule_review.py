@@ -7,9 +7,9 @@ from pathlib import Path
 from evalsets import DATA, context, decision, make_set, review_log
 
 from conftest import healthy
-from pytest_evalmix.load.decisions import BadLine
-from pytest_evalmix.load.inputs import Inputs
-from pytest_evalmix.rules import review_decisions as review
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.labels import review_decisions as review
+from pytest_evalmix.state.decisions import BadLine
 
 LOG = ".evalmix/reviews/dana.jsonl"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from evalsets import DATA, context, make_set
 
 from conftest import healthy, record
+from pytest_evalmix.checks.records import schema
+from pytest_evalmix.checks.registry import Inputs
 from pytest_evalmix.model.findings import Finding
-from pytest_evalmix.rules import Inputs, schema
 
 
 def test_a_healthy_set_passes_and_counts_its_records(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Checks of who labelled the golds, and how: gold-provenance, provisional, review."""

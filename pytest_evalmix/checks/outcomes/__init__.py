@@ -1,0 +1,1 @@
+"""Checks of eval outcomes: pass-rates, failure-modes, coverage."""

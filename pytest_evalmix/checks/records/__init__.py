@@ -1,0 +1,1 @@
+"""Checks of what the records are: schema, mix, changes."""

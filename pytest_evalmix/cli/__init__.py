@@ -1,0 +1,1 @@
+"""The ``evalmix`` command: `main` parses, one module per subcommand does the work (docs/cli.md)."""

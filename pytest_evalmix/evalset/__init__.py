@@ -1,0 +1,3 @@
+"""From a manifest to an `EvalSet`: the manifest, its sources, their records, and validation into
+findings.
+"""

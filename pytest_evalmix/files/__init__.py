@@ -1,0 +1,3 @@
+"""The one rule for touching the disk: paths and symlinks, atomic writes, safe YAML, the per-
+process cache.
+"""

@@ -1,0 +1,695 @@
+"""Eval outcomes (SPEC §6): read from a results file, carried from pytest evals, aggregated.
+
+An outcome says whether the system under test got one example right. Outcomes come from two
+places: the manifest's ``results:`` JSONL, written by whatever ran the evals, and the tests of the
+current pytest session that were parametrized with `pytest_evalmix.examples` (the pytest layer
+turns their reports into `Outcome` objects and hands them over in `Context.outcomes`). Both are
+merged here, and the session wins for an id that has both: it is the fresher measurement.
+
+This module is core: plain data in, plain data out, no pytest.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache as cache_fn
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import SchemaValidator
+
+from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.files import cache
+from pytest_evalmix.files.atomic import write_atomic
+from pytest_evalmix.formats import fastload
+from pytest_evalmix.formats.readers import parse_json_line
+from pytest_evalmix.model.findings import Finding
+from pytest_evalmix.model.policy import suggest
+from pytest_evalmix.model.records import ORIGINS, Result
+from pytest_evalmix.model.stats import wilson
+from pytest_evalmix.results import harness
+
+SESSION = "session"
+"""`Outcome.source` of an outcome measured by a test of the current pytest session."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One example's result. ``path:line`` is where it came from: a results-file line, or the
+    test that produced it, so a finding about it is clickable either way."""
+
+    id: str
+    passed: bool
+    failure_mode: str | None = None
+    score: float | None = None
+    path: str = ""
+    line: int = 0
+    source: str = SESSION
+
+    def to_result(self) -> dict[str, Any]:
+        """The SPEC §6 results-file record; nothing else, so the file reads back as results."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "passed": self.passed,
+            "failure_mode": None if self.passed else self.failure_mode,
+        }
+        if self.score is not None:
+            record["score"] = self.score
+        return record
+
+
+def from_test(data: Mapping[str, Any]) -> Outcome:
+    """The outcome of one pytest test, from the plain dict the plugin puts on its report."""
+    return Outcome(
+        id=str(data["id"]),
+        passed=bool(data["passed"]),
+        failure_mode=data.get("failure_mode"),
+        path=str(data.get("path", "")),
+        line=int(data.get("line", 0)),
+        source=SESSION,
+    )
+
+
+def combine(tests: Mapping[str, Outcome]) -> Outcome:
+    """One example's outcome from every test that ran on it (by node id).
+
+    An example passes only if every test of it passed; a failed example takes the failure mode of
+    its first failing test in node-id order, so the result never depends on which xdist worker
+    reported first.
+    """
+    ordered = [tests[nodeid] for nodeid in sorted(tests)]
+    failed = [outcome for outcome in ordered if not outcome.passed]
+    return failed[0] if failed else ordered[0]
+
+
+def merge_session(
+    collected: Mapping[str, Mapping[str, Mapping[str, Outcome]]],
+) -> dict[str, dict[str, Outcome]]:
+    """``manifest -> id -> node id -> outcome`` into ``manifest -> id -> outcome``."""
+    return {
+        manifest: {rid: combine(tests) for rid, tests in sorted(by_id.items())}
+        for manifest, by_id in sorted(collected.items())
+    }
+
+
+# Outcome codes, one per row of a set: a million outcomes are a few MB of codes instead of a
+# million objects. A failure's code is FAILED plus its failure mode's index in a vocabulary
+# whose entry 0 is None (a failure nobody named).
+NONE = 0
+PASSED = 1
+FAILED = 2
+
+
+class ResultsFile:
+    """A results file as read for one set: its outcomes by row of the set, and its problems.
+
+    The file is joined to the set while it is read, straight into ``codes``: ``codes[row]`` is
+    `NONE` (no result), `PASSED`, or `FAILED` plus an index into ``modes``. So a million results
+    cost a code per row, never an object or a string per result. ``unknown`` holds the results
+    for ids the set does not have, ``repeated`` the second results for an id (neither is
+    counted), ``findings`` the lines that could not be read. ``found`` is False for a file that
+    does not exist.
+
+    A reader fills one with `add` (or `take`, many at once), then calls `done`; the JSONL reader
+    is `read_results`, and readers of other harnesses' formats fill one the same way.
+    """
+
+    def __init__(self, shown: str, check: str, ids: Sequence[str]) -> None:
+        self.shown = shown
+        self.check = check
+        self.found = True
+        self.codes: array[int] = array("I", bytes(4 * len(ids)))
+        self.count = 0
+        self.modes: list[str | None] = [None]
+        self.unknown: list[tuple[str, int]] = []
+        self.repeated: list[tuple[str, int]] = []
+        self.findings: list[Finding] = []
+        self._mode_codes: dict[str | None, int] = {None: 0}
+        self._join: _Join | None = _Join(ids)
+        self._unknown_ids: set[str] = set()
+
+    def code(self, passed: bool, failure_mode: str | None) -> int:
+        """The outcome code of one result; a passed result's failure mode means nothing."""
+        if passed:
+            return PASSED
+        mode = self._mode_codes.get(failure_mode)
+        if mode is None:
+            mode = self._mode_codes[failure_mode] = len(self.modes)
+            self.modes.append(failure_mode)
+        return FAILED + mode
+
+    def add(self, rid: str, passed: bool, failure_mode: str | None, line: int) -> None:
+        """One result, in file order: the first result for an id is the one that counts."""
+        self.place(rid, self.code(passed, failure_mode), line)
+
+    def place(self, rid: str, code: int, line: int) -> None:
+        """`add`, with the outcome already a code of this file."""
+        join = self._join
+        assert join is not None, "add after done"
+        self._place(rid, join.row(rid), code, line)
+
+    def _place(self, rid: str, row: int | None, code: int, line: int) -> None:
+        if row is None:
+            if rid in self._unknown_ids:
+                self.repeated.append((rid, line))
+            else:
+                self._unknown_ids.add(rid)
+                self.unknown.append((rid, line))
+        elif self.codes[row] != NONE:
+            self.repeated.append((rid, line))
+        else:
+            self.codes[row] = code
+
+    def take(self, rids: list[str], codes: array[int], lines: array[int], before: int) -> None:
+        """Many results in file order: ``rids[i]`` has code ``codes[i]`` (of this file) at line
+        ``before + lines[i]``. Same outcome as `place` one by one.
+
+        An eval harness mostly writes results in the set's own order, so results come in runs
+        that match consecutive rows: such a run is compared and copied whole, at C speed, and
+        only the ids outside runs are looked up one by one.
+        """
+        join = self._join
+        assert join is not None, "add after done"
+        out, ids = self.codes, join.ids
+        at, count = 0, len(rids)
+        while at < count:
+            row = join.locate(rids[at])
+            if row is None:  # an id the set does not have
+                self._place(rids[at], None, codes[at], before + lines[at])
+                at += 1
+                continue
+            length = min(count - at, len(ids) - row)
+            if ids[row : row + length] != rids[at : at + length]:
+                length = _matching(ids, row, rids, at, length)
+            if out[row : row + length].count(NONE) == length:
+                out[row : row + length] = codes[at : at + length]
+                join.after(row + length)
+            else:  # some rows of the run already have a result: one by one
+                for i in range(at, at + length):
+                    self.place(rids[i], codes[i], before + lines[i])
+            at += length
+
+    def done(self, first_lines: Mapping[str, int] | None = None) -> ResultsFile:
+        """Count the outcomes and let the join go. ``first_lines`` gives, for each id in
+        `repeated`, the line of its first result, for the finding that points there."""
+        if self._join is not None:
+            self.count = len(self.codes) - self.codes.count(NONE)
+            self._join = None
+        for rid, line in self.repeated:
+            first = (first_lines or {}).get(rid)
+            self.findings.append(
+                self.finding(
+                    line,
+                    rid,
+                    "a second result for this id"
+                    + (f" (the first is at line {first})" if first else "")
+                    + "; this one was not used",
+                    "keep one result per example: write a fresh file for each eval run",
+                )
+            )
+        self.repeated = []
+        return self
+
+    def finding(self, line: int, rid: str | None, message: str, fix: str) -> Finding:
+        return Finding(self.shown, line, rid, message, fix, self.check)
+
+    def findings_for(self, check: str) -> list[Finding]:
+        """The file's own findings, named for ``check`` (the parse is shared)."""
+        if check == self.check:
+            return list(self.findings)
+        return [replace(finding, check=check) for finding in self.findings]
+
+
+class _Join:
+    """Finds the set's row of a result id, cheapest way first.
+
+    Results mostly follow the set's order, so the next row is tried first; failing that, the
+    ids are searched in C (a few milliseconds for a million) a few times, and only a file whose
+    order is really shuffled pays for a table of every id.
+    """
+
+    SEARCHES = 8
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids: list[str] = ids if isinstance(ids, list) else list(ids)
+        self.next = 0
+        self.searches = 0
+        self.index: dict[str, int] | None = None
+
+    def after(self, row: int) -> None:
+        """Rows up to ``row`` just got results: the next result is likely ``row``'s."""
+        self.next = row
+
+    def locate(self, rid: str) -> int | None:
+        ids, row = self.ids, self.next
+        if row < len(ids) and ids[row] == rid:
+            return row
+        return self.row(rid)
+
+    def row(self, rid: str) -> int | None:
+        if self.index is None:
+            self.searches += 1
+            if self.searches <= self.SEARCHES:
+                try:
+                    return self.ids.index(rid)
+                except ValueError:
+                    return None
+            self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))
+            if len(self.index) != len(self.ids):  # the loader never lets an id repeat
+                raise ValueError("the set's ids must be unique: codes are laid out by row")
+        return self.index.get(rid)
+
+
+def _matching(ids: list[str], row: int, rids: list[str], at: int, length: int) -> int:
+    """How many of ``rids[at:]`` match ``ids[row:]`` one for one (at least the first does)."""
+    pairs = zip(ids[row : row + length], rids[at : at + length], strict=True)
+    for offset, (a, b) in enumerate(pairs):
+        if a != b:
+            return offset
+    return length
+
+
+def read_results(
+    path: Path,
+    shown: str,
+    check: str,
+    ids: Sequence[str],
+    *,
+    fmt: str = "evalmix",
+    threshold: float = 1.0,
+) -> ResultsFile:
+    """The one entry point for a set's results file, whatever wrote it, read for the set
+    whose ids are ``ids``. `pytest_evalmix.checks.inputs` calls it once per process and file.
+
+    A bad line is a finding at its line and costs that line only. A missing file is not an
+    error (``found`` is False, and the caller says so): a file written by the previous run does
+    not exist yet on a fresh checkout. ``fmt`` and ``threshold`` are the manifest's
+    ``results: {format:, threshold:}``; another harness's reader fills a `ResultsFile` too.
+    A file that plainly is another format than declared is one finding, not one per line.
+    """
+    if fmt != "evalmix":
+        results = ResultsFile(shown, check, ids)
+        read = harness.read(path, shown, check, fmt, threshold)
+        results.found = read.found
+        results.findings.extend(read.findings)
+        for rid, passed, mode, line in read.outcomes:
+            results.add(rid, passed, mode, line)
+        return results.done()
+    looks = harness.sniff(path)
+    if looks is not None and looks != "evalmix":
+        results = ResultsFile(shown, check, ids)
+        results.findings.append(harness.wrong_format(shown, check, fmt, looks))
+        return results.done()
+    return _read_jsonl(path, shown, check, ids)
+
+
+@cache_fn
+def _schema() -> Any:
+    """`Result`'s own core schema, as a typed dict: plain data, so a child can build it too."""
+    return fastload.typed_dict_schema(Result.__pydantic_core_schema__)
+
+
+@cache_fn
+def _validator() -> SchemaValidator:
+    """A validator of JSON bytes that yields a plain dict, by `Result`'s own rules."""
+    return fastload.dict_validator(_schema())
+
+
+def _read_jsonl(path: Path, shown: str, check: str, ids: Sequence[str]) -> ResultsFile:
+    """Each line's bytes validated straight to a dict by `Result`'s schema, big files in a
+    child (started early by `prefetch`, or now), joined to the set a piece at a time.
+
+    Only a line that fails pays for the slow path, which says what is wrong in the words the
+    model would use (`_explain`).
+    """
+    results = ResultsFile(shown, check, ids)
+    key = os.path.realpath(path)
+    pending = _prefetched.pop(key, None)
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        if pending is not None:
+            pending[1].stop()
+        if isinstance(exc, FileNotFoundError):
+            results.found = False
+        else:
+            results.findings.append(_unreadable(results, exc))
+        return results.done()
+    child = None
+    if pending is not None:
+        stamp, child = pending
+        if stamp != cache.stamp(path):  # changed since the child started: not its results
+            child.stop()
+            child = None
+    lines = 0
+    try:
+        for piece in fastload.results_pieces(path, size, _schema(), child):
+            table = [NONE, PASSED] + [results.code(False, mode) for mode in piece.modes]
+            codes = array("I", map(table.__getitem__, piece.codes))
+            results.take(piece.ids, codes, piece.lines, lines)
+            for line, raw in piece.failed:
+                results.findings.append(_explain(raw, lines + line, results))
+            lines += piece.newlines
+    except OSError as exc:
+        results.findings.append(_unreadable(results, exc))
+    first_lines = _first_lines(path, {rid for rid, _ in results.repeated})
+    return results.done(first_lines)
+
+
+# Results files whose reading started early, by real path: (their stamp then, the child).
+_prefetched: dict[str, tuple[tuple[int, int, int], fastload.Pending]] = {}
+
+
+def prefetch(evalset: EvalSet) -> None:
+    """Start reading the set's results file in a child now, while the set itself loads.
+
+    The pass-rate checks need the results only after the evals ran, but reading a million of
+    them takes as long as a core's share of the set: started beside the set's own loaders, the
+    results are ready when asked for (`read_results` takes them, if the file is unchanged). A
+    small file, another harness's, or a one-core machine is read when asked for, as before.
+    """
+    path = evalset.results_path
+    if path is None or evalset.results_format != "evalmix":
+        return
+    stamp = cache.stamp(path)
+    if stamp is None or stamp[0] < fastload.parallel_bytes() or not path.is_file():
+        return
+    if harness.sniff(path) not in (None, "evalmix"):
+        return
+    key = os.path.realpath(path)
+    old = _prefetched.pop(key, None)
+    if old is not None:
+        old[1].stop()
+    pending = fastload.start_results(path, 0, stamp[0], _schema())
+    if pending is not None:
+        if not _prefetched:  # registered again after each time all were taken: harmless
+            atexit.unregister(_stop_prefetches)
+            atexit.register(_stop_prefetches)
+        _prefetched[key] = (stamp, pending)
+
+
+def _stop_prefetches() -> None:
+    for _stamp, pending in _prefetched.values():
+        pending.stop()
+    _prefetched.clear()
+
+
+def _first_lines(path: Path, wanted: set[str]) -> dict[str, int]:
+    """The line of the first result for each id in ``wanted``: a second look at the file, paid
+    only when some id has two results."""
+    first: dict[str, int] = {}
+    if not wanted:
+        return first
+    validate = _validator().validate_json
+    try:
+        with path.open("rb") as handle:
+            for line, raw in enumerate(handle, 1):
+                try:
+                    rid = validate(raw)["id"]
+                except ValidationError:
+                    continue
+                if rid in wanted and rid not in first:
+                    first[rid] = line
+                    if len(first) == len(wanted):
+                        break
+    except OSError:
+        pass
+    return first
+
+
+def _explain(raw: bytes, line: int, results: ResultsFile) -> Finding:
+    """Why a line failed the fast path: the JSON error, or the model's validation errors."""
+    parsed = parse_json_line(raw, line)
+    if not isinstance(parsed, dict):
+        return results.finding(line, parsed.id, parsed.message, _FIX)
+    rid = parsed.get("id") if isinstance(parsed.get("id"), str) else None
+    try:
+        Result.model_validate(parsed)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            key = ".".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(f"unknown key '{key}'{suggest(key, set(Result.model_fields))}")
+            elif error["type"] == "missing":
+                problems.append(f"missing required field '{key}'")
+            else:
+                problems.append(f"{key}: {str(error['msg']).lower()}")
+        return results.finding(line, rid, "; ".join(problems), _FIX)
+    # The model accepts what the derived validator refused: never expected, but then the
+    # line is still not counted, so say so rather than drop it silently.
+    return results.finding(line, rid, "result could not be read", _FIX)
+
+
+def _unreadable(results: ResultsFile, exc: OSError) -> Finding:
+    return results.finding(
+        1,
+        None,
+        f"cannot read the results file: {exc.strerror or exc}",
+        "check that it is a readable file",
+    )
+
+
+_FIX = (
+    'write each result as one JSON object a line: {"id": ..., "passed": true|false, '
+    '"failure_mode": ..., "score": ...} (failure_mode and score optional)'
+)
+
+
+@dataclass
+class Gathered:
+    """Every outcome a check may judge for one set, by row, and what went wrong reading them.
+
+    ``codes[row]`` is `NONE` (no outcome), `PASSED`, or `FAILED` plus an index into ``modes``.
+    """
+
+    codes: array[int]
+    modes: list[str | None] = field(default_factory=lambda: [None])
+    count: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    from_session: int = 0
+    from_file: int = 0
+    results_file: str | None = None
+    results_found: bool = False
+
+    def __len__(self) -> int:
+        """The number of rows with an outcome."""
+        return self.count
+
+    def describe_sources(self) -> str:
+        """Where the outcomes came from, for a skip reason that tells the user what to do."""
+        if self.results_file and not self.results_found:
+            file_part = f"the results file {self.results_file} does not exist"
+        elif self.results_file:
+            file_part = f"the results file {self.results_file} has no result for a known id"
+        else:
+            file_part = "the manifest names no results: file"
+        return (
+            "no eval test parametrized with pytest_evalmix.examples() ran for this set, and "
+            f"{file_part}"
+        )
+
+
+def gather(
+    evalset: EvalSet,
+    session: Mapping[str, Outcome],
+    check: str,
+    results: ResultsFile | None = None,
+) -> Gathered:
+    """The set's outcomes: its results file (as read by `read_results` for this set),
+    overridden id by id by this session's tests.
+
+    Results and test outcomes for ids the set does not have are findings of ``check``, never
+    counted: a renamed or deleted example must not keep voting in the pass rates.
+    """
+    if results is None:
+        gathered = Gathered(array("I", bytes(4 * len(evalset))), results_file=evalset.results)
+    else:
+        gathered = Gathered(
+            # The file's codes are shared by every check; a session's outcomes change a copy.
+            array("I", results.codes) if session else results.codes,
+            modes=list(results.modes),
+            count=results.count,
+            findings=results.findings_for(check),
+            from_file=results.count,
+            results_file=results.shown,
+            results_found=results.found,
+        )
+        gathered.findings.extend(
+            _unknown(Outcome(rid, False, path=results.shown, line=line), evalset, check, "result")
+            for rid, line in results.unknown
+        )
+    if not session:
+        return gathered
+    index = {rid: row for row, rid in enumerate(evalset.ids)}
+    vocabulary = {mode: code for code, mode in enumerate(gathered.modes)}
+    for rid in sorted(session):
+        outcome = session[rid]
+        row = index.get(rid)
+        if row is None:
+            gathered.findings.append(_unknown(outcome, evalset, check, "test outcome"))
+            continue
+        if gathered.codes[row] == NONE:
+            gathered.count += 1
+        else:
+            gathered.from_file -= 1
+        if outcome.passed:
+            gathered.codes[row] = PASSED
+        else:
+            mode = vocabulary.get(outcome.failure_mode)
+            if mode is None:
+                mode = vocabulary[outcome.failure_mode] = len(gathered.modes)
+                gathered.modes.append(outcome.failure_mode)
+            gathered.codes[row] = FAILED + mode
+        gathered.from_session += 1
+    return gathered
+
+
+def _unknown(outcome: Outcome, evalset: EvalSet, check: str, what: str) -> Finding:
+    # "did you mean" over a big set would cost seconds per unknown id; it helps most on small ones.
+    hint = suggest(outcome.id, set(evalset.ids)) if len(evalset) <= 2_000 else ""
+    return Finding(
+        outcome.path or evalset.manifest,
+        outcome.line,
+        outcome.id,
+        f"{what} for an id that is not in eval set {evalset.name}{hint}",
+        "fix the id, or drop the result of an example that was renamed or retired",
+        check,
+    )
+
+
+@dataclass(frozen=True)
+class Subset:
+    """One origin's outcomes: the counts a pass rate and its interval are computed from."""
+
+    origin: str
+    examples: int
+    results: int
+    passed: int
+    modes: Counter[str]
+    unnamed: int  # failures whose failure mode nobody named
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.results if self.results else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return wilson(self.passed, self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        interval = self.interval
+        return {
+            "examples": self.examples,
+            "results": self.results,
+            "passed": self.passed,
+            "rate": self.rate,
+            "low": interval[0] if interval else None,
+            "high": interval[1] if interval else None,
+        }
+
+    def describe(self) -> str:
+        """``85.0% [64.0–94.8] (17/20)``: a rate is never shown without its uncertainty."""
+        return f"{format_rate(self.rate, self.interval)} ({self.passed}/{self.results})"
+
+
+def subsets(evalset: EvalSet, gathered: Gathered) -> dict[str, Subset]:
+    """Per-origin counts over the set's rows, in `ORIGINS` order.
+
+    One tally of (origin, outcome code) pairs, made in C: a million rows cost a fraction of a
+    second, not a Python step each.
+    """
+    counts = evalset.origins.counts()
+    examples: Counter[str] = Counter({origin: counts.get(origin, 0) for origin in ORIGINS})
+    results: Counter[str] = Counter()
+    passed: Counter[str] = Counter()
+    unnamed: Counter[str] = Counter()
+    modes: dict[str, Counter[str]] = {origin: Counter() for origin in ORIGINS}
+    if gathered.count:
+        names = evalset.origins.values
+        for (origin_code, code), count in Counter(
+            zip(evalset.origins.codes, gathered.codes, strict=True)
+        ).items():
+            if code == NONE:
+                continue
+            origin = names[origin_code]
+            results[origin] += count
+            if code == PASSED:
+                passed[origin] += count
+            else:
+                mode = gathered.modes[code - FAILED]
+                if mode:
+                    modes.setdefault(origin, Counter())[mode] += count
+                else:
+                    unnamed[origin] += count
+    return {
+        origin: Subset(
+            origin,
+            examples[origin],
+            results[origin],
+            passed[origin],
+            modes.get(origin, Counter()),
+            unnamed[origin],
+        )
+        for origin in ORIGINS
+    }
+
+
+def coverage(
+    evalset: EvalSet, gathered: Gathered, by_origin: Mapping[str, Subset]
+) -> dict[str, Any]:
+    """How much of the set has a result: reported, never failed (an eval run may sample)."""
+    total = len(evalset)
+    with_result = gathered.count
+    passed = sum(subset.passed for subset in by_origin.values())
+    interval = wilson(passed, with_result)
+    return {
+        "examples": total,
+        "results": with_result,
+        "share": with_result / total if total else None,
+        "passed": passed,
+        "rate": passed / with_result if with_result else None,
+        "low": interval[0] if interval else None,
+        "high": interval[1] if interval else None,
+        "from_session": gathered.from_session,
+        "from_file": gathered.from_file,
+        "results_file": gathered.results_file,
+        "results_file_found": gathered.results_found,
+    }
+
+
+def format_rate(rate: float | None, interval: tuple[float, float] | None) -> str:
+    """``85.0% [64.0–94.8]``, or ``-`` when there is no outcome."""
+    if rate is None or interval is None:
+        return "-"
+    return f"{rate:.1%} [{interval[0] * 100:.1f}–{interval[1] * 100:.1f}]"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def results_name(set_name: str) -> str:
+    """The file name of a set's written outcomes: its name, made safe for any file system."""
+    safe = _UNSAFE.sub("-", set_name).strip(".-") or "evalset"
+    return f"{safe}.jsonl"
+
+
+def write_results(path: Path, outcomes: Iterable[Outcome]) -> int:
+    """Write outcomes as a SPEC §6 results file, atomically. Returns the number written."""
+    lines = [json.dumps(o.to_result(), ensure_ascii=False) + "\n" for o in outcomes]
+    write_atomic(path, "".join(lines))
+    return len(lines)
+
+
+def iter_sorted(outcomes: Mapping[str, Outcome]) -> Iterator[Outcome]:
+    for rid in sorted(outcomes):
+        yield outcomes[rid]

@@ -1,0 +1,1 @@
+"""What evalmix writes and reads back: the gold-provenance ledger and the review decision logs."""
