@@ -375,6 +375,7 @@ def test_below_rest_names_only_significant_low_cells() -> None:
 def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Big JSONL goes through the parallel fast path; every row keeps its cell as a code."""
     from pytest_evalmix.evalset.load import load
+    from pytest_evalmix.evalset.sources import examples
     from pytest_evalmix.formats import fastload
 
     records = [
@@ -404,4 +405,4 @@ def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.Mo
     expected[13] = (("feature", "billing"), ("persona", "angry"), ("channel", "chat"))
     assert list(evalset.cells) == expected
     assert evalset.kept[13].grid == records[13]["grid"]
-    assert [row for row, _ in evalset.examples()] == list(range(3000))
+    assert [row for row, _ in examples(evalset)] == list(range(3000))

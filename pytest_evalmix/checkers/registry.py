@@ -547,7 +547,7 @@ def _sqlite(example: Example, env: CheckerEnv) -> list[list[Any]]:
             "policy: {checkers: {sqlite: {database: db/orders.sqlite}}}",
         )
     # Imported here: this module stays light for conftests, and a check has loaded it anyway.
-    from pytest_evalmix.evalset.load import inside
+    from pytest_evalmix.files.paths import inside
 
     path = (env.base_dir / database).absolute()
     if not inside(path, env.rootdir):

@@ -13,9 +13,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_evalmix.evalset.load import EvalSet
 from pytest_evalmix.files import cache
 from pytest_evalmix.files.paths import inside
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.results.outcomes import ResultsFile, read_results
 from pytest_evalmix.revisions.delta import Baseline, Comparison
 from pytest_evalmix.state import decisions, ledger

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_evalmix.checkers.registry import Checker, builtins
 from pytest_evalmix.checks import inputs as inputs_mod
 from pytest_evalmix.checks.inputs import Inputs as Inputs  # the rules' fourth argument
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.results.outcomes import Outcome

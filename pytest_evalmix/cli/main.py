@@ -341,7 +341,8 @@ def _record_command(args: argparse.Namespace) -> str:
 
 
 def run_propose(args: argparse.Namespace) -> int:
-    from pytest_evalmix.evalset.load import ManifestError, load
+    from pytest_evalmix.errors import ManifestError
+    from pytest_evalmix.evalset.load import load
     from pytest_evalmix.files.paths import check_write_below
     from pytest_evalmix.model import policy as policy_mod
     from pytest_evalmix.model.text import escape

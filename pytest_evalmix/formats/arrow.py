@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pytest_evalmix.formats.readers import RecordError
+from pytest_evalmix.errors import RecordError
 
 SUFFIXES = (".parquet", ".arrow")
 INSTALL = "pip install 'pytest-evalmix[arrow]'"

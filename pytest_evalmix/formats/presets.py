@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_evalmix.formats.readers import set_dotted
+from pytest_evalmix.model.evalset import FieldMap
 
 # Our own fields: read as ours under any preset, so a team can add them to another tool's file.
 OURS = frozenset({"origin", "label", "synthetic", "review", "tags", "grid", "meta"})
@@ -54,22 +55,6 @@ _JSON_TEXT = {
     ),
     "inspect": ("metadata",),
 }
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    """How one file's records become ours: a preset, explicit entries, or both."""
-
-    preset: str | None = None
-    # our dotted key -> their dotted key
-    mapping: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def plain(self) -> bool:
-        return self.preset is None and not self.mapping
-
-
-NO_MAP = FieldMap()
 
 
 @dataclass

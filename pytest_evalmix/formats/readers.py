@@ -10,24 +10,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from pytest_evalmix.errors import RecordError
 from pytest_evalmix.files import safe_yaml as yamlsafe
-
-
-@dataclass(frozen=True)
-class RecordError:
-    """A record, or a whole file, that could not be read; ``line`` is 1-based."""
-
-    line: int
-    message: str
-    fix: str
-    id: str | None = None
-
 
 Raw = dict[str, Any] | bytes | RecordError
 """A reader's item: a parsed record, a raw JSONL line left for the fast validator, or an error."""

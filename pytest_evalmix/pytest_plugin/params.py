@@ -15,7 +15,10 @@ from typing import Any, NoReturn
 import pytest
 
 import pytest_evalmix.pytest_plugin.sets as sets  # by full name: see plugin.pytest_configure
-from pytest_evalmix.evalset.load import ManifestError, display_path, load
+from pytest_evalmix.errors import ManifestError
+from pytest_evalmix.evalset.load import load
+from pytest_evalmix.evalset.sources import examples as read_examples
+from pytest_evalmix.files.paths import display_path
 from pytest_evalmix.model.policy import PolicyError, from_pyproject, suggest
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.pytest_plugin.fixtures import ACTIVE_CONFIGS, FAILURE_MODE
@@ -58,7 +61,7 @@ def examples(
             set_name = sets.evalset(config, path).name
         else:
             evalset = load(path, rootdir, from_pyproject(rootdir))
-            found = [example for _, example in evalset.examples()]
+            found = [example for _, example in read_examples(evalset)]
             set_name = evalset.name
     except PolicyError as exc:
         _fail(f"{where}: pyproject.toml [tool.evalmix.policy]: {exc.message}")

@@ -29,10 +29,10 @@ from pytest_evalmix.checks.registry import (
     collected,
     registry,
 )
-from pytest_evalmix.errors import EvalmixWarning
-from pytest_evalmix.evalset.load import EvalSet, ManifestError, display_path
+from pytest_evalmix.errors import EvalmixWarning, ManifestError
 from pytest_evalmix.files.atomic import write_atomic
-from pytest_evalmix.files.paths import check_write, check_write_below
+from pytest_evalmix.files.paths import check_write, check_write_below, display_path
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.text import escape
 from pytest_evalmix.pytest_plugin.fixtures import (

@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 
-from pytest_evalmix.evalset.load import EvalSet, ManifestError, fill, load
+from pytest_evalmix.errors import ManifestError
+from pytest_evalmix.evalset.load import fill, load
+from pytest_evalmix.evalset.sources import examples as read_examples
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.policy import from_pyproject
 from pytest_evalmix.model.records import Example
 from pytest_evalmix.pytest_plugin.fixtures import is_xdist_worker, xdist_workers
@@ -92,7 +95,7 @@ def examples(config: pytest.Config, manifest: Path) -> list[Example]:
     cached = state.examples.get(key)
     if cached is None:
         cached = state.examples[key] = [
-            example for _, example in evalset(config, manifest).examples()
+            example for _, example in read_examples(evalset(config, manifest))
         ]
     return cached
 

@@ -15,7 +15,7 @@ from tabulate import tabulate
 
 from pytest_evalmix.checks.labels.provisional import due_in
 from pytest_evalmix.checks.registry import CheckResult
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.model.text import escape, safe_data

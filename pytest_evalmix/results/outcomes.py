@@ -26,11 +26,11 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
 
-from pytest_evalmix.evalset.load import EvalSet
 from pytest_evalmix.files import cache
 from pytest_evalmix.files.atomic import write_atomic
 from pytest_evalmix.formats import fastload
 from pytest_evalmix.formats.readers import parse_json_line
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import suggest
 from pytest_evalmix.model.records import ORIGINS, Result

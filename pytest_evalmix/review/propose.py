@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_evalmix.checks.outcomes import coverage
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.evalset.sources import examples
 from pytest_evalmix.files.atomic import write_atomic
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.policy import suggest
 from pytest_evalmix.state import ledger
 
@@ -70,7 +71,7 @@ def seeds_of(
         wanted = set(grids)
     if not wanted:
         return found
-    for row, example in evalset.examples():
+    for row, example in examples(evalset):
         if row not in wanted:
             continue
         if limit is not None and len(found.seeds) >= limit:

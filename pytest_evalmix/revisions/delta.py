@@ -27,7 +27,9 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from pytest_evalmix.evalset.load import EvalSet, ManifestError
+from pytest_evalmix.errors import ManifestError
+from pytest_evalmix.evalset.sources import examples, examples_of, plain_jsonl
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.records import Example
 from pytest_evalmix.revisions import git
 
@@ -114,7 +116,7 @@ def compare(
             if at_ref is None:
                 result.state = "new"
                 return result
-            for _, example in at_ref.examples():
+            for _, example in examples(at_ref):
                 result.base.setdefault(example.id, digest(example))
     except ManifestError as exc:
         result.state = "unreadable"
@@ -193,8 +195,8 @@ class _Lines:
         self.covered: set[int] = set()  # HEAD file numbers whose rows are settled here
         self.plain = {
             head.files[number]: number
-            for number, source in enumerate(head._sources, 1)
-            if source.plain_jsonl
+            for number, source in enumerate(head.record_files, 1)
+            if plain_jsonl(source)
         }
         self.spans = {number: (row, end) for number, row, end in _spans(head)}
         # The bytes of HEAD lines that differed in step, so they need not be read again: a
@@ -241,7 +243,7 @@ class _Lines:
         candidates, matched by hash."""
         row_lo, row_hi = self.spans[number]
         with (
-            self.head._sources[number - 1].path.open("rb", buffering=0) as handle,
+            self.head.record_files[number - 1].path.open("rb", buffering=0) as handle,
             candidates.open("wb") as out,
         ):
             at_ref, at_head = _Buffer(_split(ref)), _Buffer(_split(_chunks(handle)))
@@ -327,7 +329,7 @@ class _Lines:
         lines = self.head.lines
         row, end = self.spans[number]
         try:
-            with self.head._sources[number - 1].path.open("rb", buffering=0) as handle:
+            with self.head.record_files[number - 1].path.open("rb", buffering=0) as handle:
                 first = 1
                 for parts in _split(_chunks(handle)):
                     stop = bisect_left(lines, first + len(parts), row, end)
@@ -442,7 +444,7 @@ def _rows(head: EvalSet, lines: _Lines | None) -> Iterator[tuple[int, Example]]:
         keep = set(other)
         for number, start, end in _spans(head):
             if any(row in keep for row in range(start, end)):
-                for row, example in head._examples_of(number, start, end):
+                for row, example in examples_of(head, number, start, end):
                     if row in keep:
                         yield row, example
 
@@ -451,7 +453,7 @@ def _by_line(head: EvalSet, number: int, rows: list[int]) -> Iterator[tuple[int,
     lines = head.lines
     at = 0
     try:
-        with head._sources[number - 1].path.open("rb", buffering=0) as handle:
+        with head.record_files[number - 1].path.open("rb", buffering=0) as handle:
             first = 1
             for parts in _split(_chunks(handle)):
                 last = first + len(parts)

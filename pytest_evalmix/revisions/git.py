@@ -24,8 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from pytest_evalmix.evalset import load as evalset_mod
-from pytest_evalmix.evalset.load import EvalSet, display_path
+from pytest_evalmix.errors import ManifestError
+from pytest_evalmix.evalset.load import fill, load
+from pytest_evalmix.evalset.manifest import read_manifest
+from pytest_evalmix.evalset.sources import plain_jsonl
+from pytest_evalmix.files.paths import display_path
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.records import DataFile
 
 CHUNK = 8 * 1024 * 1024
@@ -238,15 +242,15 @@ def set_at(
         path = root / manifest
         base.extract([(blob, path)]).finish()
         placeholders = _placeholders(root, path, manifest, tree)
-        evalset = evalset_mod.load(path, root, project_policy, sharing, records=False)
+        evalset = load(path, root, project_policy, sharing, records=False)
         plain = evalset.policy.schema_.extra == "forbid"
         blobs: list[tuple[str, Path]] = []
         rewrites: list[tuple[str, str, Path]] = []
-        for source in evalset._sources:
+        for source in evalset.record_files:
             shown = display_path(source.path, root)
             for name in placeholders:
                 if name == shown or name.startswith(shown + "/"):
-                    if lines is not None and plain and source.plain_jsonl:
+                    if lines is not None and plain and plain_jsonl(source):
                         rewrites.append((name, tree[name], root / name))
                     else:
                         blobs.append((tree[name], root / name))
@@ -258,7 +262,7 @@ def set_at(
                 lines.write(base, rewrites, raw)
         finally:
             extraction.finish()
-        evalset_mod.fill(evalset, sharing)
+        fill(evalset, sharing)
         yield evalset
 
 
@@ -269,8 +273,8 @@ def _placeholders(root: Path, path: Path, manifest: str, tree: Mapping[str, str]
     Only files under each entry's fixed leading folders are created, not the whole tree.
     """
     try:
-        parsed, _ = evalset_mod._read_manifest(path, manifest)
-    except evalset_mod.ManifestError:
+        parsed, _ = read_manifest(path, manifest)
+    except ManifestError:
         return []  # the loader raises it again, with its line
     here = posixpath.dirname(manifest)
     names: set[str] = set()

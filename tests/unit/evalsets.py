@@ -16,7 +16,8 @@ from typing import Any
 
 from conftest import record
 from pytest_evalmix.checks.registry import Context
-from pytest_evalmix.evalset.load import EvalSet, load
+from pytest_evalmix.evalset.load import load
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.results.outcomes import ResultsFile
 from pytest_evalmix.state.decisions import BadLine, Log, LoggedDecision
 

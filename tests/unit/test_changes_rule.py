@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_evalmix.checks.records.changes import judge
-from pytest_evalmix.evalset.load import EvalSet, load
+from pytest_evalmix.evalset.load import load
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.revisions.delta import Comparison, Digest
 
 

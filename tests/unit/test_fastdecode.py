@@ -325,6 +325,7 @@ def test_a_line_only_python_reads_keeps_its_place(tmp_path: Path) -> None:
     Python's JSON parser, so the model path takes the record: its row sits between its
     neighbours, as in the file, and `examples()` finds it there."""
     from pytest_evalmix.evalset.load import load
+    from pytest_evalmix.evalset.sources import examples
 
     lines = [json.dumps(dict(BASES[0], id=rid)) for rid in ("a", "b", "c", "d")]
     lines[1] = lines[1].replace("where is", "\\ud800 where is")
@@ -335,7 +336,7 @@ def test_a_line_only_python_reads_keeps_its_place(tmp_path: Path) -> None:
     assert evalset.findings == []
     assert evalset.ids == ["a", "b", "c", "d"]
     assert list(evalset.lines) == [1, 2, 3, 4]
-    assert [example.id for _, example in evalset.examples()] == ["a", "b", "c", "d"]
+    assert [example.id for _, example in examples(evalset)] == ["a", "b", "c", "d"]
 
 
 @pytest.mark.parametrize(

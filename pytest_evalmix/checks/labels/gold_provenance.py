@@ -16,7 +16,8 @@ from collections.abc import Mapping
 
 from pytest_evalmix.checkers import registry as checkers_mod
 from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.evalset.sources import golds
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy, suggest
 from pytest_evalmix.state import ledger
@@ -140,7 +141,7 @@ def laundered(evalset: EvalSet, index: Mapping[str, ledger.Entry]) -> list[Findi
     # Golds repeat (a router's few queues, a classifier's labels): hash each text once. The
     # memo is bounded, so a set of long unique answers does not hold them all.
     memo: dict[str, ledger.Entry | None] = {}
-    for row, gold in evalset.golds("human"):
+    for row, gold in golds(evalset, "human"):
         if not isinstance(gold, str):
             continue
         if gold in memo:

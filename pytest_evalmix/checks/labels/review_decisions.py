@@ -33,7 +33,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
-from pytest_evalmix.evalset.load import EvalSet, display_path
+from pytest_evalmix.files.paths import display_path
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.state import decisions as decisions_mod

@@ -29,7 +29,7 @@ from typing import Any
 
 from pytest_evalmix.checks.outcomes.pass_rates import compare
 from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy, suggest
 from pytest_evalmix.model.records import ORIGINS

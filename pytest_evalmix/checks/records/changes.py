@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.records import ORIGINS

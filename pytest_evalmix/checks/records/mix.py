@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.records import ORIGINS

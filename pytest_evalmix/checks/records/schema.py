@@ -7,7 +7,7 @@ million-record set is parsed once, not once per check.
 from __future__ import annotations
 
 from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
-from pytest_evalmix.evalset.load import EvalSet
+from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import ordered
 from pytest_evalmix.model.policy import Policy
 
