@@ -117,8 +117,8 @@ def in_process(root: Path) -> tuple[float, float]:
     carries it, and the first one counts the origins)."""
     import datetime as dt
 
-    from pytest_evalmix.checks import registry as rules
-    from pytest_evalmix.checks.registry import Context
+    from pytest_evalmix.checks import suite as rules
+    from pytest_evalmix.checks.result import Context
     from pytest_evalmix.evalset.load import load
     from pytest_evalmix.report import views
     from pytest_evalmix.report.data import Report, check_payload, set_payload

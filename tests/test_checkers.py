@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from conftest import WriteSet, healthy, record, run
-from pytest_evalmix.checkers.registry import CheckerError, calculate, same
+from pytest_evalmix.checkers.builtin.arithmetic import calculate
+from pytest_evalmix.checkers.contract import CheckerError, same
 
 
 def programmatic(

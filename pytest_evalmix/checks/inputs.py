@@ -1,6 +1,6 @@
 """What the checks judge besides the set itself, read once per process.
 
-A check is a pure function of loaded data (see `pytest_evalmix.checks.registry`). Whatever else
+A check is a pure function of loaded data (see `pytest_evalmix.checks.suite`). Whatever else
 it judges on is read here: the set's results file, the synthesis ledger, the review decision
 logs. Each file is parsed once and served again while it is unchanged (`cache`), so the two
 checks that judge outcomes share one parse of a million-line results file, and an xdist

@@ -20,15 +20,9 @@ import pytest
 
 import pytest_evalmix.pytest_plugin.sets as sets  # by full name: see plugin.pytest_configure
 from pytest_evalmix.checkers import registry as checkers
-from pytest_evalmix.checks import registry as rules
-from pytest_evalmix.checks.registry import (
-    AFTER_EVALS,
-    BASE_ONLY,
-    CheckResult,
-    Context,
-    collected,
-    registry,
-)
+from pytest_evalmix.checks import suite as rules
+from pytest_evalmix.checks.result import CheckResult, Context
+from pytest_evalmix.checks.suite import AFTER_EVALS, BASE_ONLY, collected, registry
 from pytest_evalmix.errors import EvalmixWarning, ManifestError
 from pytest_evalmix.files.atomic import write_atomic
 from pytest_evalmix.files.paths import check_write, check_write_below, display_path

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from tabulate import tabulate
 
 from pytest_evalmix.checks.labels.provisional import due_in
-from pytest_evalmix.checks.registry import CheckResult
+from pytest_evalmix.checks.result import CheckResult
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.records import ORIGINS

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import record
-from pytest_evalmix.checks.registry import Context
+from pytest_evalmix.checks.result import Context
 from pytest_evalmix.evalset.load import load
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.results.outcomes import ResultsFile

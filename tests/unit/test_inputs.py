@@ -14,7 +14,7 @@ import pytest
 from evalsets import RESULTS, context, forty
 
 from pytest_evalmix.checks import inputs
-from pytest_evalmix.checks import registry as rules
+from pytest_evalmix.checks import suite as rules
 from pytest_evalmix.formats import fastload
 from pytest_evalmix.results.outcomes import FAILED, NONE, PASSED, read_results
 from pytest_evalmix.state import decisions, ledger

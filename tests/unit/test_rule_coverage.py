@@ -9,8 +9,8 @@ from typing import Any
 from evalsets import MANIFEST, context, make_set, results_for
 
 from conftest import record
+from pytest_evalmix.checks.inputs import Inputs
 from pytest_evalmix.checks.outcomes import coverage
-from pytest_evalmix.checks.registry import Inputs
 from pytest_evalmix.results.outcomes import Outcome
 
 POLICY = {"coverage": {"axes": {"feature": ["billing", "refunds"], "persona": ["angry", "terse"]}}}

@@ -7,8 +7,8 @@ from pathlib import Path
 from evalsets import MANIFEST, context, make_set
 
 from conftest import healthy, record
+from pytest_evalmix.checks.inputs import Inputs
 from pytest_evalmix.checks.records import mix
-from pytest_evalmix.checks.registry import Inputs
 
 
 def test_the_default_mix_passes(tmp_path: Path) -> None:

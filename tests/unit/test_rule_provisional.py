@@ -7,8 +7,8 @@ from pathlib import Path
 from evalsets import DATA, context, make_set
 
 from conftest import healthy, record
+from pytest_evalmix.checks.inputs import Inputs
 from pytest_evalmix.checks.labels import provisional
-from pytest_evalmix.checks.registry import Inputs
 
 
 def provisional_record(rid: str, **promise: str) -> dict[str, object]:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_evalmix.checkers import registry as checkers_mod
-from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
+from pytest_evalmix.checkers import contract
+from pytest_evalmix.checkers.registry import builtins
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.result import CheckResult, Context
 from pytest_evalmix.evalset.sources import golds
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
@@ -46,7 +48,7 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
     )
     registered = context.checkers
     base_dir = evalset.manifest_path.parent
-    envs: dict[str, checkers_mod.CheckerEnv] = {}
+    envs: dict[str, contract.CheckerEnv] = {}
     programmatic = reproduced = 0
     for row in sorted(evalset.kept):
         example = evalset.kept[row]
@@ -67,7 +69,7 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
                         row,
                         "programmatic gold names no checker: nothing vouches for it",
                         "set label.checker to a registered checker (built in: "
-                        f"{', '.join(sorted(checkers_mod.builtins()))}), or label the gold "
+                        f"{', '.join(sorted(builtins()))}), or label the gold "
                         "human",
                         NAME,
                     )
@@ -89,12 +91,12 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
                 continue
             env = envs.get(name)
             if env is None:
-                env = envs[name] = checkers_mod.CheckerEnv(
+                env = envs[name] = contract.CheckerEnv(
                     settings=policy.checkers.get(name, {}),
                     base_dir=base_dir,
                     rootdir=evalset.rootdir,
                 )
-            problem = checkers_mod.run(entry, example, env)
+            problem = contract.run(entry, example, env)
             if problem is None:
                 reproduced += 1
             else:

@@ -32,7 +32,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.result import CheckResult, Context
 from pytest_evalmix.files.paths import display_path
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered

@@ -27,8 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_evalmix.checks.inputs import Inputs
 from pytest_evalmix.checks.outcomes.pass_rates import compare
-from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
+from pytest_evalmix.checks.result import CheckResult, Context
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy, suggest

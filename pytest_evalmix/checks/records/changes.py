@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.result import CheckResult, Context
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy

@@ -6,7 +6,8 @@ million-record set is parsed once, not once per check.
 
 from __future__ import annotations
 
-from pytest_evalmix.checks.registry import CheckResult, Context, Inputs
+from pytest_evalmix.checks.inputs import Inputs
+from pytest_evalmix.checks.result import CheckResult, Context
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import ordered
 from pytest_evalmix.model.policy import Policy
