@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-
 from pytest_evalmix.errors import EvalmixWarning
+from pytest_evalmix.model.defaults import VERSION
+
+__version__ = VERSION
 
 if TYPE_CHECKING:
     from pytest_evalmix.checkers.registry import checker

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import WriteSet, jsonl, record, run
 from pytest_evalmix.checks.outcomes.coverage import below_rest
+from pytest_evalmix.formats import parallel
 
 FEATURES = ("billing", "refunds")
 PERSONAS = ("angry", "terse")
@@ -376,7 +377,6 @@ def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.Mo
     """Big JSONL goes through the parallel fast path; every row keeps its cell as a code."""
     from pytest_evalmix.evalset.load import load
     from pytest_evalmix.evalset.sources import examples
-    from pytest_evalmix.formats import fastload
 
     records = [
         placed(f"p{i}", "production", FEATURES[i % 2], PERSONAS[i % 3 % 2]) for i in range(3000)
@@ -390,7 +390,7 @@ def test_the_loader_keeps_cells_compactly(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "support.jsonl").write_text(jsonl(records), encoding="utf-8")
     (tmp_path / "s.evalmix.yaml").write_text(MANIFEST, encoding="utf-8")
-    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
+    monkeypatch.setenv(parallel.PARALLEL_ENV, "1")
     evalset = load(tmp_path / "s.evalmix.yaml", tmp_path, {}, sharing=1)
     assert len(evalset) == 3000 and not evalset.findings
     assert evalset.cells.codes.itemsize == 1  # a byte per row

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_evalmix import __version__
 from pytest_evalmix.model.defaults import EVALMIX_DIR, MODEL, SYNTH_MODES
+from pytest_evalmix.model.defaults import VERSION as __version__
 
 SCHEMAS = ("example", "manifest", "results")
 

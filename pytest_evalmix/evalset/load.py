@@ -14,8 +14,7 @@ from pytest_evalmix.errors import RecordError
 from pytest_evalmix.evalset.manifest import resolve
 from pytest_evalmix.evalset.sources import inline_records, plain_arrow, plain_jsonl, source_records
 from pytest_evalmix.evalset.validate import validate, validate_bytes
-from pytest_evalmix.formats import arrow as arrowread
-from pytest_evalmix.formats import fastload
+from pytest_evalmix.formats import arrow_scan, fastload, validators
 from pytest_evalmix.model.evalset import EvalSet, Source
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.records import Example
@@ -59,7 +58,7 @@ def fill(evalset: EvalSet, sharing: int = 1) -> None:
         and not allow_extra
         and source.path.is_file()
         and os.access(source.path, os.R_OK)
-        and fastload.validator() is not None
+        and validators.validator() is not None
     }
     axes = tuple((axis, tuple(values)) for axis, values in evalset.policy.coverage.axes.items())
     pieces = fastload.scan_files(
@@ -70,9 +69,9 @@ def fill(evalset: EvalSet, sharing: int = 1) -> None:
     columnar = {
         number
         for number, source in enumerate(evalset.record_files, 1)
-        if plain_arrow(source) and not allow_extra and fastload.validator() is not None
+        if plain_arrow(source) and not allow_extra and validators.validator() is not None
     }
-    child = arrowread.start([evalset.record_files[number - 1].path for number in sorted(columnar)])
+    child = arrow_scan.start([evalset.record_files[number - 1].path for number in sorted(columnar)])
     for number, source in enumerate(evalset.record_files, 1):
         if number in columnar:
             _fill_arrow(evalset, number, source, dedupe, child)
@@ -101,11 +100,11 @@ def _fill_arrow(
     number: int,
     source: Source,
     dedupe: _Dedupe,
-    child: arrowread.Child | None,
+    child: arrow_scan.Child | None,
 ) -> None:
     """A Parquet or Arrow file of our own fields: columns a batch at a time, as `fastload`
     gives them for JSONL, so a million rows never become a million models."""
-    for item in arrowread.scan_file(source.path, child):
+    for item in arrow_scan.scan_file(source.path, child):
         if isinstance(item, RecordError):
             dedupe.error(number, item)  # the last item: the file is not read further
             continue

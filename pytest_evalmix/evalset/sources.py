@@ -9,7 +9,7 @@ from typing import Any
 
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.evalset.validate import validate, validate_bytes
-from pytest_evalmix.formats import arrow, fastload
+from pytest_evalmix.formats import arrow, validators
 from pytest_evalmix.formats.readers import SUFFIXES, not_an_object, read
 from pytest_evalmix.model.evalset import EvalSet, Source
 from pytest_evalmix.model.records import Example
@@ -119,7 +119,7 @@ def _jsonl_golds(
 ) -> Iterator[tuple[int, Any]]:
     """The golds of rows ``row..end-1`` of a plain JSONL file, of label source ``wanted``."""
     codes, lines = evalset.sources.codes, evalset.lines
-    read_gold = fastload.gold_validator().validate_json
+    read_gold = validators.gold_validator().validate_json
     try:
         with evalset.record_files[file_no - 1].path.open("rb") as handle:
             for line, raw in enumerate(handle, 1):

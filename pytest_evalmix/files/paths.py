@@ -26,13 +26,17 @@ import glob
 import os
 from pathlib import Path
 
-from pytest_evalmix.formats.arrow import is_saved_dataset
-from pytest_evalmix.formats.readers import SUFFIXES
+from pytest_evalmix.model.defaults import RECORD_SUFFIXES as SUFFIXES
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.text import escape
 
 # POSIX file systems (ext4, APFS, NTFS via its API) refuse a name longer than this many bytes.
 NAME_MAX = 255
+
+
+def is_saved_dataset(path: Path) -> bool:
+    """A folder written by ``Dataset.save_to_disk``: its ``state.json`` lists the data files."""
+    return path.is_dir() and (path / "state.json").is_file()
 
 
 class UnsafePath(OSError):

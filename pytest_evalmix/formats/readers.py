@@ -17,11 +17,12 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.files import safe_yaml as yamlsafe
+from pytest_evalmix.model.defaults import RECORD_SUFFIXES
 
 Raw = dict[str, Any] | bytes | RecordError
 """A reader's item: a parsed record, a raw JSONL line left for the fast validator, or an error."""
 
-SUFFIXES = (".jsonl", ".json", ".yaml", ".yml", ".csv", ".parquet", ".arrow")
+SUFFIXES = RECORD_SUFFIXES
 UTF8_FIX = "re-save the file as UTF-8"
 
 

@@ -28,7 +28,7 @@ from pydantic_core import SchemaValidator
 
 from pytest_evalmix.files import cache
 from pytest_evalmix.files.atomic import write_atomic
-from pytest_evalmix.formats import fastload
+from pytest_evalmix.formats import parallel, validators
 from pytest_evalmix.formats.readers import parse_json_line
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding
@@ -36,6 +36,7 @@ from pytest_evalmix.model.policy import suggest
 from pytest_evalmix.model.records import ORIGINS, Result
 from pytest_evalmix.model.stats import wilson
 from pytest_evalmix.results import harness
+from pytest_evalmix.results import scan as results_scan
 
 SESSION = "session"
 """`Outcome.source` of an outcome measured by a test of the current pytest session."""
@@ -314,13 +315,13 @@ def read_results(
 @cache_fn
 def _schema() -> Any:
     """`Result`'s own core schema, as a typed dict: plain data, so a child can build it too."""
-    return fastload.typed_dict_schema(Result.__pydantic_core_schema__)
+    return validators.typed_dict_schema(Result.__pydantic_core_schema__)
 
 
 @cache_fn
 def _validator() -> SchemaValidator:
     """A validator of JSON bytes that yields a plain dict, by `Result`'s own rules."""
-    return fastload.dict_validator(_schema())
+    return validators.dict_validator(_schema())
 
 
 def _read_jsonl(path: Path, shown: str, check: str, ids: Sequence[str]) -> ResultsFile:
@@ -352,7 +353,7 @@ def _read_jsonl(path: Path, shown: str, check: str, ids: Sequence[str]) -> Resul
             child = None
     lines = 0
     try:
-        for piece in fastload.results_pieces(path, size, _schema(), child):
+        for piece in results_scan.results_pieces(path, size, _schema(), child):
             table = [NONE, PASSED] + [results.code(False, mode) for mode in piece.modes]
             codes = array("I", map(table.__getitem__, piece.codes))
             results.take(piece.ids, codes, piece.lines, lines)
@@ -366,7 +367,7 @@ def _read_jsonl(path: Path, shown: str, check: str, ids: Sequence[str]) -> Resul
 
 
 # Results files whose reading started early, by real path: (their stamp then, the child).
-_prefetched: dict[str, tuple[tuple[int, int, int], fastload.Pending]] = {}
+_prefetched: dict[str, tuple[tuple[int, int, int], results_scan.Pending]] = {}
 
 
 def prefetch(evalset: EvalSet) -> None:
@@ -381,7 +382,7 @@ def prefetch(evalset: EvalSet) -> None:
     if path is None or evalset.results_format != "evalmix":
         return
     stamp = cache.stamp(path)
-    if stamp is None or stamp[0] < fastload.parallel_bytes() or not path.is_file():
+    if stamp is None or stamp[0] < parallel.parallel_bytes() or not path.is_file():
         return
     if harness.sniff(path) not in (None, "evalmix"):
         return
@@ -389,7 +390,7 @@ def prefetch(evalset: EvalSet) -> None:
     old = _prefetched.pop(key, None)
     if old is not None:
         old[1].stop()
-    pending = fastload.start_results(path, 0, stamp[0], _schema())
+    pending = results_scan.start_results(path, 0, stamp[0], _schema())
     if pending is not None:
         if not _prefetched:  # registered again after each time all were taken: harmless
             atexit.unregister(_stop_prefetches)

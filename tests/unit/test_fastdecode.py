@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pytest_evalmix.formats import fastdecode, fastload
+from pytest_evalmix.formats import fastdecode, fastload, validators
 from pytest_evalmix.model.records import Example, Result
 from pytest_evalmix.results import outcomes
+from pytest_evalmix.results import scan as results_scan
 
 SEED = 20261129
 
@@ -189,7 +190,7 @@ def _model(line: bytes) -> Example | None:
 def _derived(line: bytes) -> dict[str, Any] | None:
     """The validator the decoder stands in for: the model's rules but the two Python field
     validators, which `fastload.scan` applies itself."""
-    validator = fastload.validator()
+    validator = validators.validator()
     assert validator is not None
     try:
         record: dict[str, Any] = validator.validate_json(line)
@@ -201,8 +202,8 @@ def _derived(line: bytes) -> dict[str, Any] | None:
 def test_the_decoders_are_derived() -> None:
     """The fast path exists: a model change that no longer translates must be noticed here,
     not only as a slower benchmark."""
-    assert fastload.fast_decoder() is not None
-    assert fastload.results_decoder(outcomes._schema()) is not None
+    assert validators.fast_decoder() is not None
+    assert results_scan.results_decoder(outcomes._schema()) is not None
 
 
 def test_an_untranslatable_node_is_never_guessed() -> None:
@@ -226,7 +227,7 @@ def test_an_untranslatable_node_is_never_guessed() -> None:
 @pytest.mark.parametrize("batch", range(4))
 def test_a_record_the_decoder_takes_the_model_takes_alike(batch: int) -> None:
     rng = random.Random(SEED + batch)
-    decode = fastload.fast_decoder().decode
+    decode = validators.fast_decoder().decode
     taken = refused = 0
     for line in _mutants(rng, 1500):
         try:
@@ -259,7 +260,7 @@ def test_a_record_the_decoder_takes_the_model_takes_alike(batch: int) -> None:
 @pytest.mark.parametrize("batch", range(2))
 def test_a_result_the_decoder_takes_the_model_takes_alike(batch: int) -> None:
     rng = random.Random(SEED - batch)
-    decode = fastload.results_decoder(outcomes._schema()).decode
+    decode = results_scan.results_decoder(outcomes._schema()).decode
     base = {"id": "r-1", "passed": False, "failure_mode": "wrong-queue", "score": 0.25}
     taken = 0
     for _ in range(2000):
@@ -350,12 +351,12 @@ def test_a_line_only_python_reads_keeps_its_place(tmp_path: Path) -> None:
     ],
     ids=["no grid", "grid", "hostile axes", "keyword axes"],
 )
-def test_the_decoder_changes_no_column(tmp_path: Path, axes: fastload.Axes) -> None:
+def test_the_decoder_changes_no_column(tmp_path: Path, axes: validators.Axes) -> None:
     """`scan` with the decoder and without it (every line through the validator) give the
     same piece: the decoder is a shortcut, never a second opinion. With a declared grid, the
     mutants' grids are declared, partial, undeclared, misordered or odd."""
     rng = random.Random(SEED + len(axes))
-    assert not axes or fastload.fast_decoder(axes) is not None  # the fast path is taken
+    assert not axes or validators.fast_decoder(axes) is not None  # the fast path is taken
     lines = _mutants(rng, 3000)
     for index in range(0, len(lines), 3):
         try:
@@ -378,12 +379,12 @@ def test_the_decoder_changes_no_column(tmp_path: Path, axes: fastload.Axes) -> N
             lines[index] = json.dumps(record).encode()
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    spec = fastload.derived()
-    validate = fastload.validator(axes)
+    spec = validators.derived()
+    validate = validators.validator(axes)
     assert spec is not None and validate is not None
     vocab = spec[1], spec[2]
     size = path.stat().st_size
-    fast = fastload.scan(str(path), 0, size, validate, vocab, axes, fastload.fast_decoder(axes))
+    fast = fastload.scan(str(path), 0, size, validate, vocab, axes, validators.fast_decoder(axes))
     slow = fastload.scan(str(path), 0, size, validate, vocab, axes, None)
     assert fast.ids == slow.ids and fast.lines == slow.lines
     assert list(fast.origins) == list(slow.origins)

@@ -15,7 +15,8 @@ from evalsets import RESULTS, context, forty
 
 from pytest_evalmix.checks import inputs
 from pytest_evalmix.checks import suite as rules
-from pytest_evalmix.formats import fastload
+from pytest_evalmix.formats import parallel
+from pytest_evalmix.results import scan as results_scan
 from pytest_evalmix.results.outcomes import FAILED, NONE, PASSED, read_results
 from pytest_evalmix.state import decisions, ledger
 
@@ -163,7 +164,7 @@ def test_no_rule_reads_a_file() -> None:
 def test_a_big_file_read_in_two_processes_reads_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past `fastload.PARALLEL_ENV` bytes a child reads the file's tail: the outcomes and every
+    """Past `parallel.PARALLEL_ENV` bytes a child reads the file's tail: the outcomes and every
     finding (bad lines, unknown ids, an id repeated across the cut) are the same as read here."""
     ids = [f"ex-{i}" for i in range(400)]
     rows: list[object] = []
@@ -180,13 +181,13 @@ def test_a_big_file_read_in_two_processes_reads_the_same(
         failed = [(results.modes[c - FAILED] if c >= FAILED else c) for c in results.codes]
         return failed, results.modes, results.unknown, sorted(results.findings, key=str)
 
-    monkeypatch.setenv(fastload.PARALLEL_ENV, str(10**9))
+    monkeypatch.setenv(parallel.PARALLEL_ENV, str(10**9))
     alone = read()
-    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
-    assert fastload.parallel_bytes() == 1
+    monkeypatch.setenv(parallel.PARALLEL_ENV, "1")
+    assert parallel.parallel_bytes() == 1
     assert read() == alone
     # The child's results come back in pieces (here of 30 lines), each taken as it comes.
-    monkeypatch.setattr(fastload, "RESULTS_PIECE_LINES", 30)
+    monkeypatch.setattr(results_scan, "RESULTS_PIECE_LINES", 30)
     assert read() == alone
     assert alone[2] == [("ghost-50", 53), ("ghost-350", 356)]
     assert len(alone[3]) == 5  # two malformed lines, two bad 'passed', one repeat
@@ -248,7 +249,7 @@ def test_a_prefetched_results_file_reads_the_same_and_a_changed_one_is_read_agai
     takes its pieces if the file is unchanged, and reads the file afresh if it changed."""
     from pytest_evalmix.results import outcomes
 
-    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
+    monkeypatch.setenv(parallel.PARALLEL_ENV, "1")
     evalset = forty(tmp_path)
     ids = evalset.ids
     rows: list[dict[str, object]] = [
@@ -280,7 +281,7 @@ def test_no_temporary_directory_means_no_prefetch_and_no_error(
 
     from pytest_evalmix.results import outcomes
 
-    monkeypatch.setenv(fastload.PARALLEL_ENV, "1")
+    monkeypatch.setenv(parallel.PARALLEL_ENV, "1")
     evalset = forty(tmp_path)
     path = write_results(tmp_path, passing("prod", 20))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
