@@ -8,7 +8,7 @@ Run by ``make test`` (``python tests/structure.py``); exits 1 and names each bre
 - no module uses another module's ``_private`` name (imported or as ``module._name``);
 - no module is over `MAX_LINES` lines, and no folder holds over `MAX_MODULES` modules;
 - no two modules share a file name;
-- no text in the package, the tests or the docs cites "SPEC §" (users have no SPEC: docstrings
+- no text in the package, the tests or the docs cites a section of the SPEC (users have no SPEC: docstrings
   point to ``docs/``).
 
 `problems` takes the repository root, so the tests can run it on a small package of their own.

@@ -1,4 +1,4 @@
-"""``--evalmix-base=REF`` and the ``changes`` check (SPEC §5, §7), in real git repositories that
+"""``--evalmix-base=REF`` and the ``changes`` check (docs/checks.md, §7), in real git repositories that
 each test makes: ``git init``, commit, change, commit, then pytest as a user runs it in a pull
 request. With and without pytest-xdist."""
 

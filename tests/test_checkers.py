@@ -1,4 +1,4 @@
-"""Checkers (SPEC §4): registration in code, the built-ins, and data that can never name code."""
+"""Checkers (docs/formats.md#records): registration in code, the built-ins, and data that can never name code."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Activation, collection and the exit codes of bad set-up (SPEC §2, §3, §10)."""
+"""Activation, collection and the exit codes of bad set-up (docs/options.md, §3, §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``coverage`` check and the grid (SPEC §5): collected only for a declared grid; cells short
+"""The ``coverage`` check and the grid (docs/checks.md): collected only for a declared grid; cells short
 of examples or of production, and undeclared axes and values, fail at their place; records
 without a grid are counted as not placed; the grid in the terminal, Markdown and JSON reports."""
 

@@ -1,4 +1,4 @@
-"""Other tools' own files (SPEC §3, §6), as those tools wrote them: tests/fixtures/ holds what
+"""Other tools' own files (docs/formats.md, §6), as those tools wrote them: tests/fixtures/ holds what
 DeepEval, Inspect AI, promptfoo and Hugging Face datasets wrote, offline, with the scripts that
 made them. Each test copies the files it needs into a fresh project and runs pytest on it."""
 

@@ -1,4 +1,4 @@
-"""``gold-provenance`` (SPEC §5): who produced each gold, and whether they were allowed to."""
+"""``gold-provenance`` (docs/checks.md): who produced each gold, and whether they were allowed to."""
 
 from __future__ import annotations
 

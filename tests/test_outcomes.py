@@ -1,4 +1,4 @@
-"""Outcomes (SPEC §6): `examples()`, how a test's outcome becomes a result, the results file
+"""Outcomes (docs/evals.md): `examples()`, how a test's outcome becomes a result, the results file
 written at the end of the run, and the statistics the pass-rate gate rests on."""
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ def test_fisher_is_exact_on_a_big_table() -> None:
 
 
 def test_outcome_file_reads_back_as_results(tmp_path: Path) -> None:
-    """What the plugin writes is a valid SPEC §6 results file."""
+    """What the plugin writes is a valid docs/evals.md results file."""
     from pytest_evalmix.results.outcomes import FAILED, PASSED, Outcome, read_results, write_results
 
     path = tmp_path / "r" / "x.jsonl"

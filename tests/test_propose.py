@@ -1,4 +1,4 @@
-"""`evalmix propose` (SPEC §9): paraphrase a set's seeds into a review queue through the
+"""`evalmix propose` (docs/cli.md): paraphrase a set's seeds into a review queue through the
 synthesizer, against the stand-in Messages API on 127.0.0.1, then dispose of it with review."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`evalmix propose --cell` and `--fill` (SPEC §9): seeds from chosen cells of the coverage grid,
+"""`evalmix propose --cell` and `--fill` (docs/cli.md): seeds from chosen cells of the coverage grid,
 or from every cell below ``coverage.min_per_cell``, recorded from the stand-in Messages API on
 127.0.0.1 and then replayed offline from the cache."""
 

@@ -1,4 +1,4 @@
-"""``provisional`` (SPEC §5): owner, a real backfill date, not overdue, not older than two quarters."""
+"""``provisional`` (docs/checks.md): owner, a real backfill date, not overdue, not older than two quarters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reports (SPEC §7, §10): ``--evalmix-report`` as Markdown and JSON, the GitHub step summary,
+"""Reports (docs/options.md, §10): ``--evalmix-report`` as Markdown and JSON, the GitHub step summary,
 the compact ``-q`` summary and colours, with and without pytest-xdist."""
 
 from __future__ import annotations

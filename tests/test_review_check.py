@@ -1,4 +1,4 @@
-"""The `review` check (SPEC §5): rubber-stamping by reviewer, rejected records in the set, and
+"""The `review` check (docs/checks.md): rubber-stamping by reviewer, rejected records in the set, and
 ``required: true``."""
 
 from __future__ import annotations

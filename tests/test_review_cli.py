@@ -1,4 +1,4 @@
-"""`evalmix review` (SPEC §9), driven as a user's script would: a real process, answers piped
+"""`evalmix review` (docs/cli.md), driven as a user's script would: a real process, answers piped
 into its stdin. Nothing may default to accept; every decision is saved the moment it is made."""
 
 from __future__ import annotations

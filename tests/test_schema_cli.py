@@ -1,4 +1,4 @@
-"""`evalmix schema example|manifest|results` (SPEC §9): JSON Schemas for editors, generated from
+"""`evalmix schema example|manifest|results` (docs/cli.md): JSON Schemas for editors, generated from
 the models, that accept the example project's files and reject what the loader rejects."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The paraphrase synthesizer (SPEC §8), run as users run it: the real ``anthropic`` SDK inside a
+"""The paraphrase synthesizer (docs/synthesizer.md), run as users run it: the real ``anthropic`` SDK inside a
 pytest run, talking to a stand-in Messages API on 127.0.0.1. Nothing leaves the machine."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Parquet and Arrow record files, and Hugging Face ``save_to_disk`` folders (SPEC §3).
+"""Parquet and Arrow record files, and Hugging Face ``save_to_disk`` folders (docs/formats.md).
 
 pyarrow is an optional extra (``pytest-evalmix[arrow]``), imported here and only when such a file
 is read: a project of JSONL files never pays its import, and one without it installed gets one
@@ -121,7 +121,7 @@ def batches(path: Path) -> Iterator[list[dict[str, Any]] | RecordError]:
 
 
 def rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
-    """``(row number, record)``, the reader of SPEC §3 for these files."""
+    """``(row number, record)``, the reader of docs/formats.md for these files."""
     row = 0
     for batch in batches(path):
         if isinstance(batch, RecordError):

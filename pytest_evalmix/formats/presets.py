@@ -1,4 +1,4 @@
-"""Field maps and presets (SPEC §3): other tools' record files, read as they wrote them.
+"""Field maps and presets (docs/formats.md): other tools' record files, read as they wrote them.
 
 A team that already keeps its goldens in DeepEval, Inspect or promptfoo should not have to
 convert them to test them. Each preset is one function from a record of that tool to ours, in

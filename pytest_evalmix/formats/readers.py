@@ -1,4 +1,4 @@
-"""Reading record files: every format of SPEC §3, streamed, with the line of every record.
+"""Reading record files: every format of docs/formats.md, streamed, with the line of every record.
 
 Each reader yields ``(line, raw)`` pairs where ``raw`` is the record as plain data, or a
 `RecordError` for something that could not be read. Validation is elsewhere, so one bad record

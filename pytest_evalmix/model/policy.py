@@ -1,4 +1,5 @@
-"""The policy of SPEC §5: built-in defaults, then ``[tool.evalmix.policy]``, then the manifest.
+"""The policy (docs/checks.md): built-in defaults, then ``[tool.evalmix.policy]``, then the
+manifest.
 
 Each layer overrides the one below key by key, so a manifest can tighten one tolerance without
 restating every target. An unknown key is an error that suggests the nearest known one: a

@@ -1,4 +1,4 @@
-"""The record, manifest and result formats of SPEC §3, §4 and §6 as pydantic models.
+"""The record, manifest and result formats of docs/formats.md, §4 and §6 as pydantic models.
 
 The models are the single source of truth: the loader validates with them, `evalmix schema`
 prints their JSON Schema, and the checks read their fields. They forbid unknown keys so a typo
@@ -164,7 +164,7 @@ ResultsFormat = Literal["evalmix", "inspect", "promptfoo"]
 
 
 class ResultsSpec(_Strict):
-    """A manifest's ``results:`` as a mapping: another harness's own output (SPEC §6)."""
+    """A manifest's ``results:`` as a mapping: another harness's own output (docs/evals.md)."""
 
     path: str = Field(min_length=1)
     format: ResultsFormat = "evalmix"

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 ACTIVE_CONFIGS: list[pytest.Config] = []
 
 
-# The synthesizer's fixtures (SPEC §8). They work with or without --evalmix, and import the
-# synthesizer only when a test asks for one.
+# The synthesizer's fixtures (docs/synthesizer.md). They work with or without --evalmix, and
+# import the synthesizer only when a test asks for one.
 
 
 def evalmix_dir(config: pytest.Config) -> Path:
@@ -94,8 +94,8 @@ def paraphrase(evalmix_synthesizer: Synthesizer, request: pytest.FixtureRequest)
     return paraphrase
 
 
-# Eval outcomes (SPEC §6). The fixture works with or without --evalmix; only an enabled run turns
-# the outcome of a test parametrized with examples() into a result.
+# Eval outcomes (docs/evals.md). The fixture works with or without --evalmix; only an enabled
+# run turns the outcome of a test parametrized with examples() into a result.
 
 FAILURE_MODE = pytest.StashKey[str]()
 

@@ -350,7 +350,7 @@ class EvalmixSession:
             and not self.config.getoption("continue_on_collection_errors")
         ):
             # xdist reports a worker's collection error as a failure; a manifest that cannot be
-            # read is exit 2 with or without xdist (SPEC §10).
+            # read is exit 2 with or without xdist (docs/json-report.md).
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         if not self.manifests_found and self.config.getoption("evalmix"):
             if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):

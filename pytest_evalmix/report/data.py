@@ -223,8 +223,8 @@ class Report:
             if coverage and coverage.get("results"):
                 share = f"{coverage['share']:.1%}"
                 yield (
-                    f"  coverage: {coverage['results']} of {coverage['examples']} examples "
-                    f"have a result ({share})",
+                    f"  results for {coverage['results']} of {coverage['examples']} examples "
+                    f"({share})",
                     None,
                 )
             since = evalset.since_base()

@@ -1,9 +1,10 @@
-"""Outcomes from other harnesses' own output (SPEC §6): an Inspect eval log, promptfoo's ``-o``.
+"""Outcomes from other harnesses' own output (docs/evals.md): an Inspect eval log, promptfoo's
+``-o``.
 
 A team that runs its evals in Inspect or promptfoo already has a file that says which example
 passed; writing a converter to our JSONL is busywork that goes stale. Each reader here maps one
 harness's file to ``(id, passed, failure mode)`` with the ids its preset gives the same samples
-(SPEC §3), so the outcomes land on the right rows.
+(docs/formats.md), so the outcomes land on the right rows.
 
 A file that is not in its declared format would otherwise be read line by line as something it is
 not, and give a finding per line; `sniff` says what it looks like instead, so that is one finding

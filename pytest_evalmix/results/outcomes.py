@@ -1,4 +1,4 @@
-"""Eval outcomes (SPEC §6): read from a results file, carried from pytest evals, aggregated.
+"""Eval outcomes (docs/evals.md): read from a results file, carried from pytest evals, aggregated.
 
 An outcome says whether the system under test got one example right. Outcomes come from two
 places: the manifest's ``results:`` JSONL, written by whatever ran the evals, and the tests of the
@@ -56,7 +56,7 @@ class Outcome:
     source: str = SESSION
 
     def to_result(self) -> dict[str, Any]:
-        """The SPEC §6 results-file record; nothing else, so the file reads back as results."""
+        """The results-file record (docs/evals.md); nothing else, so it reads back as results."""
         record: dict[str, Any] = {
             "id": self.id,
             "passed": self.passed,
@@ -685,7 +685,7 @@ def results_name(set_name: str) -> str:
 
 
 def write_results(path: Path, outcomes: Iterable[Outcome]) -> int:
-    """Write outcomes as a SPEC §6 results file, atomically. Returns the number written."""
+    """Write outcomes as a docs/evals.md results file, atomically. Returns the number written."""
     lines = [json.dumps(o.to_result(), ensure_ascii=False) + "\n" for o in outcomes]
     write_atomic(path, "".join(lines))
     return len(lines)

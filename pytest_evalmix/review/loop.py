@@ -1,4 +1,4 @@
-"""`evalmix review`: the disposing half of propose-and-dispose (SPEC §9).
+"""`evalmix review`: the disposing half of propose-and-dispose (docs/cli.md).
 
 The loop only works if the person reviewing is empowered to reject, so nothing here nudges
 toward accepting: there is no default answer and Enter alone decides nothing; accepting costs a

@@ -1,4 +1,4 @@
-"""`evalmix propose`: the proposing half of propose-and-dispose (SPEC §9).
+"""`evalmix propose`: the proposing half of propose-and-dispose (docs/cli.md).
 
 The synthesizer rewrites the set's seeds (its production inputs by default) into candidate
 records for `evalmix review`. A candidate has an input and where it came from, and no gold: the

@@ -1,4 +1,4 @@
-"""The synthesis ledger: a record of every text the synthesizer handed out (SPEC §8).
+"""The synthesis ledger: a record of every text the synthesizer handed out (docs/synthesizer.md).
 
 Its purpose is to catch laundering: LLM output pasted into a record as a ``human`` gold. Each
 line is ``{"sha256", "model", "date"}`` for the *normalised* text, so the ledger never stores the

@@ -1,4 +1,5 @@
-"""The paraphrase synthesizer of SPEC §8: the background reading's prompt, a record/replay cache,
+"""The paraphrase synthesizer (docs/synthesizer.md): the background reading's prompt, a
+record/replay cache,
 and the ledger that later catches its output passed off as a human gold.
 
 It synthesizes inputs only, never gold answers ("synthesize the input, hand-label the output").

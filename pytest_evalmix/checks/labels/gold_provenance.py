@@ -170,7 +170,7 @@ def laundered(evalset: EvalSet, index: Mapping[str, ledger.Entry]) -> list[Findi
 def _untraced(evalset: EvalSet) -> list[Finding]:
     """Synthetic records with no ``synthetic`` block: nobody can tell what generated the input,
     so a gold labelled by that same model would go unseen. A warning, since the block is
-    expected (SPEC §4), not required."""
+    expected (docs/formats.md#records), not required."""
     code = evalset.origins.codebook.get("synthetic")
     codes = evalset.origins.codes
     if code is None or codes.count(code) <= sum(codes[r] == code for r in evalset.generated):

@@ -1,5 +1,5 @@
 """``review``: synthetic candidates enter the set only through a decision that could have been a
-rejection (SPEC §5, §9).
+rejection (docs/checks.md, §9).
 
 "The propose-and-dispose loop only works if the human is empowered to reject." A reviewer who
 accepts nearly everything, or decides faster than anyone can read a candidate and its seed, is
