@@ -314,7 +314,8 @@ def test_fisher_is_exact_on_a_big_table() -> None:
 
 def test_outcome_file_reads_back_as_results(tmp_path: Path) -> None:
     """What the plugin writes is a valid docs/evals.md results file."""
-    from pytest_evalmix.results.outcomes import FAILED, PASSED, Outcome, read_results, write_results
+    from pytest_evalmix.results.file import FAILED, PASSED, read_results
+    from pytest_evalmix.results.outcomes import Outcome, write_results
 
     path = tmp_path / "r" / "x.jsonl"
     written = [Outcome("a", True), Outcome("b", False, "wrong-queue"), Outcome("c", False)]

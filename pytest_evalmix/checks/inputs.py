@@ -16,7 +16,7 @@ from pathlib import Path
 from pytest_evalmix.files import cache
 from pytest_evalmix.files.paths import inside
 from pytest_evalmix.model.evalset import EvalSet
-from pytest_evalmix.results.outcomes import ResultsFile, read_results
+from pytest_evalmix.results.file import ResultsFile, read_results
 from pytest_evalmix.revisions.delta import Baseline, Comparison
 from pytest_evalmix.state import decisions, ledger
 

@@ -25,7 +25,7 @@ from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.policy import from_pyproject
 from pytest_evalmix.model.records import Example
 from pytest_evalmix.pytest_plugin.fixtures import is_xdist_worker, xdist_workers
-from pytest_evalmix.results import outcomes
+from pytest_evalmix.results import file as results_file
 
 
 @dataclass
@@ -83,7 +83,7 @@ def evalset(config: pytest.Config, manifest: Path, *, records: bool = True) -> E
         state.filled.add(key)
         if not is_xdist_worker(config):
             # The checks judge the results after the evals: read them beside the set now.
-            outcomes.prefetch(loaded)
+            results_file.prefetch(loaded)
         fill(loaded, sharing=xdist_workers(config))
     return loaded
 

@@ -18,7 +18,7 @@ from conftest import record
 from pytest_evalmix.checks.result import Context
 from pytest_evalmix.evalset.load import load
 from pytest_evalmix.model.evalset import EvalSet
-from pytest_evalmix.results.outcomes import ResultsFile
+from pytest_evalmix.results.file import ResultsFile
 from pytest_evalmix.state.decisions import BadLine, Log, LoggedDecision
 
 TODAY = dt.date(2026, 11, 25)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from pytest_evalmix.formats import fastdecode, fastload, validators
 from pytest_evalmix.model.records import Example, Result
-from pytest_evalmix.results import outcomes
+from pytest_evalmix.results import file as results_file
 from pytest_evalmix.results import scan as results_scan
 
 SEED = 20261129
@@ -203,7 +203,7 @@ def test_the_decoders_are_derived() -> None:
     """The fast path exists: a model change that no longer translates must be noticed here,
     not only as a slower benchmark."""
     assert validators.fast_decoder() is not None
-    assert results_scan.results_decoder(outcomes._schema()) is not None
+    assert results_scan.results_decoder(results_file.result_schema()) is not None
 
 
 def test_an_untranslatable_node_is_never_guessed() -> None:
@@ -260,7 +260,7 @@ def test_a_record_the_decoder_takes_the_model_takes_alike(batch: int) -> None:
 @pytest.mark.parametrize("batch", range(2))
 def test_a_result_the_decoder_takes_the_model_takes_alike(batch: int) -> None:
     rng = random.Random(SEED - batch)
-    decode = results_scan.results_decoder(outcomes._schema()).decode
+    decode = results_scan.results_decoder(results_file.result_schema()).decode
     base = {"id": "r-1", "passed": False, "failure_mode": "wrong-queue", "score": 0.25}
     taken = 0
     for _ in range(2000):

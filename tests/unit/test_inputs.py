@@ -16,8 +16,9 @@ from evalsets import RESULTS, context, forty
 from pytest_evalmix.checks import inputs
 from pytest_evalmix.checks import suite as rules
 from pytest_evalmix.formats import parallel
+from pytest_evalmix.results import file as results_file
 from pytest_evalmix.results import scan as results_scan
-from pytest_evalmix.results.outcomes import FAILED, NONE, PASSED, read_results
+from pytest_evalmix.results.file import FAILED, NONE, PASSED, read_results
 from pytest_evalmix.state import decisions, ledger
 
 
@@ -202,7 +203,7 @@ def test_results_joined_by_runs_are_the_same_as_one_by_one(seed: int) -> None:
     import random
     from array import array
 
-    from pytest_evalmix.results.outcomes import ResultsFile
+    from pytest_evalmix.results.file import ResultsFile
 
     rng = random.Random(seed)
     ids = [f"ex-{i}" for i in range(3000)]
@@ -245,9 +246,8 @@ def test_results_joined_by_runs_are_the_same_as_one_by_one(seed: int) -> None:
 def test_a_prefetched_results_file_reads_the_same_and_a_changed_one_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`outcomes.prefetch` starts a child on the results file while the set loads; the read
+    """`results.file.prefetch` starts a child on the results file while the set loads; the read
     takes its pieces if the file is unchanged, and reads the file afresh if it changed."""
-    from pytest_evalmix.results import outcomes
 
     monkeypatch.setenv(parallel.PARALLEL_ENV, "1")
     evalset = forty(tmp_path)
@@ -261,11 +261,11 @@ def test_a_prefetched_results_file_reads_the_same_and_a_changed_one_is_read_agai
         return list(read_results(path, RESULTS, "pass-rates", ids).codes)
 
     alone = verdicts()
-    outcomes.prefetch(evalset)
-    assert outcomes._prefetched  # the child started
+    results_file.prefetch(evalset)
+    assert results_file.prefetching()  # the child started
     assert verdicts() == alone
-    assert not outcomes._prefetched  # and was taken
-    outcomes.prefetch(evalset)
+    assert not results_file.prefetching()  # and was taken
+    results_file.prefetch(evalset)
     rows[0]["passed"] = not rows[0]["passed"]
     write_results(tmp_path, [*rows, {"id": "late", "passed": True}])  # another size
     changed = verdicts()
@@ -279,12 +279,10 @@ def test_no_temporary_directory_means_no_prefetch_and_no_error(
     directory there is no child, and the results are read when asked for, the same."""
     import tempfile
 
-    from pytest_evalmix.results import outcomes
-
     monkeypatch.setenv(parallel.PARALLEL_ENV, "1")
     evalset = forty(tmp_path)
     path = write_results(tmp_path, passing("prod", 20))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
-    outcomes.prefetch(evalset)
-    assert not outcomes._prefetched
+    results_file.prefetch(evalset)
+    assert not results_file.prefetching()
     assert read_results(path, RESULTS, "pass-rates", evalset.ids).count == 20

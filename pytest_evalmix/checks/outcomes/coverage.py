@@ -35,6 +35,7 @@ from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy, suggest
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.model.stats import wilson
+from pytest_evalmix.results import file as results_file
 from pytest_evalmix.results import outcomes as outcomes_mod
 
 NAME = "coverage"
@@ -154,14 +155,14 @@ def add_outcomes(
     pairs = Counter(zip(evalset.cells.codes, gathered.codes, strict=True))
     for (cell_code, code), rows in pairs.items():
         index = where[cell_code]
-        if code == outcomes_mod.NONE or index < 0:
+        if code == results_file.NONE or index < 0:
             continue
         cell = cells[index]
         cell.results += rows
-        if code == outcomes_mod.PASSED:
+        if code == results_file.PASSED:
             cell.passed += rows
         else:
-            mode = gathered.modes[code - outcomes_mod.FAILED]
+            mode = gathered.modes[code - results_file.FAILED]
             if mode:
                 cell.modes[mode] += rows
             else:

@@ -19,6 +19,7 @@ from pytest_evalmix.checks.result import CheckResult, Context
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
+from pytest_evalmix.results import file as results_file
 from pytest_evalmix.results import outcomes as outcomes_mod
 
 NAME = "failure-modes"
@@ -88,7 +89,7 @@ def _finding(
     only: outcomes_mod.Subset,
     other: outcomes_mod.Subset,
 ) -> Finding:
-    code = outcomes_mod.FAILED + gathered.modes.index(mode)
+    code = results_file.FAILED + gathered.modes.index(mode)
     origin = evalset.origins.codebook[only.origin]
     failing = [
         row
