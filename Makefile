@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check pytest_evalmix tests benchmarks example_project
 	$(BIN)/ruff format --check pytest_evalmix tests benchmarks example_project
 	$(BIN)/mypy
+	$(BIN)/python tests/structure.py
 
 test: lint $(WHEELS)
 	$(BIN)/pytest -n 2 tests

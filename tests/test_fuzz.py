@@ -234,7 +234,7 @@ def test_mutated_example_project(pytester: pytest.Pytester, batch: int) -> None:
 def test_mutated_queues_logs_ledgers_and_cache_entries_read_cleanly(tmp_path: Path) -> None:
     """The readers of `evalmix review` and of the synthesizer's state, called directly on a few
     hundred mutations: each returns, or refuses with its own one-line error."""
-    from pytest_evalmix.review.loop import ReviewError, read_queue
+    from pytest_evalmix.review.queue import ReviewError, read_queue
     from pytest_evalmix.state import decisions, ledger
     from pytest_evalmix.synth.synthesizer import CacheMiss, Synthesizer
 

@@ -498,7 +498,8 @@ def git_user_name() -> str | None:
 def run_review(args: argparse.Namespace) -> int:
     from pytest_evalmix.files.paths import UnsafePath, check_write
     from pytest_evalmix.model.text import escape
-    from pytest_evalmix.review.loop import ReviewError, ReviewSession, read_queue
+    from pytest_evalmix.review.loop import ReviewSession
+    from pytest_evalmix.review.queue import ReviewError, read_queue
     from pytest_evalmix.state import decisions
 
     reviewer: str = (args.reviewer or "").strip() or git_user_name() or ""

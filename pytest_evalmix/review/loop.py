@@ -24,150 +24,18 @@ import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
-from pytest_evalmix.model.records import Example
 from pytest_evalmix.model.text import escape
+from pytest_evalmix.review.queue import WRITTEN_BY_REVIEW, Candidate
+from pytest_evalmix.review.screen import HELP, NOTHING, PROMPT, encodable, inline, render
 from pytest_evalmix.state import decisions
-
-PROMPT = "decision [a]ccept [r]eject [e]dit [s]kip [q]uit [?]help: "
-NOTHING = "Enter alone decides nothing: type a, r, e, s or q (? for help)"
-HELP = """\
-  a  accept: the candidate goes into the data file as shown; you then type its gold
-     ('=' copies the seed's gold, '<' goes back)
-  e  edit: change the input first ($EDITOR if it is set, else one line here), then type its gold
-  r  reject: the candidate stays out of the set; the rejection is logged
-  s  skip: decide later; nothing is logged, so a rerun shows it again
-  q  quit: stop here; every decision so far is saved and a rerun resumes
-  ?  this help
-  Enter alone decides nothing. Ctrl-C stops like q. Invisible and control characters in a
-  text are shown escaped, such as \\u200b or \\x1b."""
-_QUEUE_ONLY = "seed"
-_WRITTEN_BY_REVIEW = ("gold", "label", "review")
-
-
-class ReviewError(Exception):
-    """The review cannot start or go on; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One queue record: the would-be record (``seed`` removed) and its seed."""
-
-    number: int
-    line: int
-    record: dict[str, Any]
-    seed: dict[str, Any]
-    digest: str
-
-    @property
-    def id(self) -> str:
-        return str(self.record["id"])
-
-    @property
-    def shown_id(self) -> str:
-        """The id as printed: an id is data, and may hold ESC, a newline or a bidi override."""
-        return escape(self.id)
-
-
-def read_queue(path: Path, shown: str) -> list[Candidate]:
-    """Read and check a whole queue up front, so a bad line stops nothing half-way."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReviewError(f"cannot read the queue {shown}: {exc.strerror or exc}") from None
-    problems: list[str] = []
-    candidates: list[Candidate] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(data.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            problems.append(f"{shown}:{number}: non-UTF-8 bytes; re-save the queue as UTF-8")
-            continue
-        except json.JSONDecodeError as exc:
-            problems.append(f"{shown}:{number}: malformed JSON at column {exc.colno}: {exc.msg}")
-            continue
-        except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
-            what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long"
-            problems.append(f"{shown}:{number}: JSON {what} to read")
-            continue
-        problem = _queue_problem(record)
-        if problem is None and not _encodable(json.dumps(record, ensure_ascii=False)):
-            problem = (
-                f"{record['id']}: holds a lone surrogate escape (\\ud800-\\udfff), which is "
-                "not text and could not be saved"
-            )
-        if problem is None and record["id"] in seen:
-            problem = f"duplicate id {record['id']!r}, also at line {seen[record['id']]}"
-        if problem is not None:
-            problems.append(f"{shown}:{number}: {problem}")
-            continue
-        seen[record["id"]] = number
-        seed = record.pop(_QUEUE_ONLY)
-        record.setdefault("origin", "synthetic")
-        candidates.append(
-            Candidate(
-                len(candidates) + 1, number, record, seed, decisions.input_digest(record["input"])
-            )
-        )
-    if problems:
-        shown_problems = [escape(p) for p in problems[:10]]
-        if len(problems) > 10:
-            shown_problems.append(f"... and {len(problems) - 10} more")
-        raise ReviewError(
-            "the queue has records that cannot be reviewed (write it with `evalmix propose`):\n"
-            + "\n".join(f"  {p}" for p in shown_problems)
-        )
-    return candidates
-
-
-def _queue_problem(record: Any) -> str | None:
-    if not isinstance(record, dict):
-        return "not a JSON object"
-    rid = record.get("id")
-    if not isinstance(rid, str) or not rid.strip():
-        return "no id"
-    if "gold" in record:
-        return (
-            f"{rid}: a candidate carries no gold: the reviewer writes it "
-            "(synthesize the input, hand-label the output)"
-        )
-    for key in ("label", "review"):
-        if key in record:
-            return f"{rid}: '{key}' is written by the review, not by the queue"
-    seed = record.get(_QUEUE_ONLY)
-    if (
-        not isinstance(seed, dict)
-        or not isinstance(seed.get("id"), str)
-        or "input" not in seed
-        or seed.get("gold") is None
-    ):
-        return f"{rid}: 'seed' must be {{id, input, gold}}, the seed the candidate rewrites"
-    if record.get("origin", "synthetic") != "synthetic":
-        return f"{rid}: origin is {record['origin']!r}; a candidate is synthetic"
-    trial = {k: v for k, v in record.items() if k != _QUEUE_ONLY}
-    trial.update(gold="-", label={"source": "human"}, origin="synthetic")
-    try:
-        Example.model_validate(trial)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        return f"{rid}: {where}: {message}" if where else f"{rid}: {message}"
-    return None
 
 
 @contextmanager
@@ -183,58 +51,6 @@ def _hold_interrupt() -> Iterator[list[int]]:
         yield caught
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def visible(text: str) -> str:
-    """Text with control, format and other invisible characters escaped (newlines and tabs
-    kept): an ANSI escape or a right-to-left override must not hide part of a candidate."""
-    return escape(text, keep="\n\t")
-
-
-def render(value: Any, width: int, indent: str = "    ") -> list[str]:
-    """A value as wrapped lines: a string as its text, anything else as indented JSON. Lines
-    are wrapped at spaces and never shortened, so every character is shown."""
-    if isinstance(value, str):
-        text = visible(value)
-        lines: list[str] = []
-        for part in text.split("\n"):
-            if not part.strip():
-                lines.append(indent + part if part else "")
-                continue
-            lines.extend(
-                textwrap.wrap(
-                    part,
-                    width=max(width, len(indent) + 20),
-                    initial_indent=indent,
-                    subsequent_indent=indent,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                    replace_whitespace=False,
-                )
-            )
-        if value != value.strip():
-            lines.append(f"{indent}(this text has leading or trailing whitespace)")
-        return lines
-    dumped = json.dumps(value, indent=2, ensure_ascii=False)
-    result: list[str] = []
-    for part in visible(dumped).split("\n"):
-        inner = indent + " " * (len(part) - len(part.lstrip(" ")))
-        result.extend(
-            textwrap.wrap(
-                part.lstrip(" "),
-                width=max(width, len(inner) + 20),
-                initial_indent=inner,
-                subsequent_indent=inner + "  ",
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-            or [inner]
-        )
-    return result
-
-
-def _inline(value: Any) -> str:
-    return visible(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 class ReviewSession:
@@ -292,7 +108,7 @@ class ReviewSession:
                 return None
             except UnicodeDecodeError:  # a strict UTF-8 stdin
                 answer = "\udcff"
-            if _encodable(answer):
+            if encodable(answer):
                 break
             # A byte that is not UTF-8 (a lenient stdin hands it over as a surrogate) cannot
             # be saved in a log or a data file: ask again rather than fail halfway.
@@ -484,7 +300,7 @@ class ReviewSession:
         how = "as JSON, " if as_json else ""
         prompt = (
             f"gold for {candidate.shown_id} (type it {how}or '=' to copy the seed's "
-            f"{_inline(seed_gold)}; '<' goes back): "
+            f"{inline(seed_gold)}; '<' goes back): "
         )
         while True:
             answer = self.ask(prompt)
@@ -500,14 +316,14 @@ class ReviewSession:
                 return "back", None
             elif text == "=":
                 seed_id = escape(str(candidate.seed["id"]))
-                self.say(f"gold: {_inline(seed_gold)} (copied from seed {seed_id})")
+                self.say(f"gold: {inline(seed_gold)} (copied from seed {seed_id})")
                 return "ok", json.loads(json.dumps(seed_gold))
             elif as_json:
                 try:
                     value = json.loads(text)
                 except (ValueError, RecursionError):
                     self.say(
-                        f"the seed's gold is JSON ({_inline(seed_gold)}), so type this gold as "
+                        f"the seed's gold is JSON ({inline(seed_gold)}), so type this gold as "
                         "JSON too, e.g. true, 12.5 or [[36.4]]"
                     )
                     continue
@@ -636,7 +452,7 @@ class ReviewSession:
             "label": {"source": "human", "by": self.reviewer, "at": self.today.isoformat()},
         }
         for key, value in candidate.record.items():
-            if key not in record and key not in _WRITTEN_BY_REVIEW:
+            if key not in record and key not in WRITTEN_BY_REVIEW:
                 record[key] = value
         record["review"] = {
             "by": self.reviewer,
@@ -645,11 +461,3 @@ class ReviewSession:
             "seconds": seconds,
         }
         return record
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
