@@ -7,7 +7,7 @@ object, so they can never disagree about a count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -328,3 +328,20 @@ def _outcome_cells(data: dict[str, Any]) -> list[str]:
     low, high = data.get("low"), data.get("high")
     interval = (low, high) if low is not None and high is not None else None
     return [str(data.get("results", 0)), format_rate(data.get("rate"), interval)]
+
+
+ManifestProblem = Mapping[str, str]
+"""A manifest that could not be read, as the views show it: its path, line and message."""
+
+
+def pass_rate(subset: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``{rate, low, high, n, passed}`` (a 95% Wilson interval), or ``None`` with no outcome."""
+    if not subset or not subset.get("results") or subset.get("rate") is None:
+        return None
+    return {
+        "rate": subset["rate"],
+        "low": subset.get("low"),
+        "high": subset.get("high"),
+        "n": subset["results"],
+        "passed": subset.get("passed"),
+    }
