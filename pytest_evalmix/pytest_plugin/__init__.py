@@ -1,4 +1,3 @@
-"""The pytest layer: the only code that imports pytest, apart from the `plugin` shim.
-
-Its modules use pytest's public API only.
+"""The pytest layer, the only code that imports pytest: thin hooks (`hooks`, the ``pytest11``
+entry point) handing off to one run object (`run`), the items, `examples()` and the fixtures.
 """
