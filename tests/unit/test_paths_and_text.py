@@ -1,5 +1,5 @@
 """The one rule for paths (`load/paths.py`) and the one escape for text from data
-(`model/text.py`), called directly: the pytester tests in test_hardening.py show them at work."""
+(`model/text.py`), called directly: the pytester tests in test_survive_hostile_input.py show them at work."""
 
 from __future__ import annotations
 
