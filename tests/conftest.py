@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,15 @@ import pytest
 import pytest_evalmix
 
 TODAY = "2026-11-25"
+
+# Test modules are imported by pytest's default "prepend" mode (no __init__.py files), which puts
+# only each test file's own folder and this file's folder (tests/) on sys.path. The unit tests live
+# in tests/unit/<package folder>/ and share tests/unit/evalsets.py, so tests/unit goes on the path
+# too: `from evalsets import ...` and `from conftest import ...` then work from any of them, however
+# few of the files a run collects. Test basenames stay unique across tests/ for the same reason.
+_UNIT = str(Path(__file__).parent / "unit")
+if _UNIT not in sys.path:
+    sys.path.insert(0, _UNIT)
 
 # pytester's in-process runs drop from sys.modules every module first imported during the run,
 # while modules imported before it (the plugin's entry point and its packages) stay. A later run

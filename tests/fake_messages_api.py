@@ -6,7 +6,7 @@ for. Error answers carry ``retry-after-ms`` so the SDK's own retries wait millis
 seconds. It counts requests and the most that were in flight at once, and keeps every request's
 body and credentials so a test can check what the SDK sent.
 
-Used by tests/test_synth.py and benchmarks/bench_synth.py; ``python tests/fake_messages_api.py``
+Used by tests/test_synthesize_paraphrases.py and benchmarks/bench_synth.py; ``python tests/fake_messages_api.py``
 runs one in the foreground (see ``--help``).
 """
 

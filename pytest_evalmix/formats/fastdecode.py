@@ -12,7 +12,7 @@ nullable, any. A node it does not know makes its field `msgspec.Raw` when the fi
 optional (the caller names which such fields it checks for itself, see ``raw_ok``), and the
 whole decoder None otherwise. So this decoder can refuse what the model accepts (the fallback
 then decides, in the same process and line order), and is never meant to accept what the model
-refuses; ``tests/unit/test_fastdecode.py`` holds it to that on mutated records.
+refuses; ``tests/unit/formats/test_fastdecode.py`` holds it to that on mutated records.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A set is loaded by the real loader from a manifest and a JSONL file written to a temp dir (the
 rules take an `EvalSet` as loaded, with its rows' paths and lines); everything else a rule
-judges (results, ledger, review logs) is built as the plain data `load.inputs` would hand over.
+judges (results, ledger, review logs) is built as the plain data `checks.inputs` would hand over.
 No pytest run, no pytester.
 """
 

@@ -1,4 +1,5 @@
-"""The ``failure-modes`` rule, called directly, with the results handed in as data."""
+"""The ``failure-modes`` check (`checks/outcomes/failure_modes.py`), called directly, with the
+results handed in as data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The ``provisional`` rule, called directly: owners, deadlines, and what comes due."""
+"""The ``provisional`` check (`checks/labels/provisional.py`), called directly: owners, deadlines,
+and what comes due."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import WriteSet, healthy, run
-from test_review_cli import evalmix
+from test_review_a_queue import evalmix
 
 EXAMPLE = Path(__file__).parent.parent / "example_project"
 EVALS = EXAMPLE / "evals"

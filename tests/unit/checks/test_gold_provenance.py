@@ -1,4 +1,5 @@
-"""The ``gold-provenance`` rule, called directly, with the ledger handed in as data."""
+"""The ``gold-provenance`` check (`checks/labels/gold_provenance.py`), called directly, with the
+ledger handed in as data."""
 
 from __future__ import annotations
 

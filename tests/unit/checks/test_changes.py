@@ -1,5 +1,5 @@
-"""The ``changes`` rule on its own: `rules.changes.judge` over a loaded set and a comparison made
-by hand, with no git and no pytest run."""
+"""The ``changes`` check (`checks/records/changes.py`) on its own: `checks.records.changes.judge`
+over a loaded set and a comparison made by hand, with no git and no pytest run."""
 
 from __future__ import annotations
 

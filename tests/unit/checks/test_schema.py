@@ -1,4 +1,5 @@
-"""The ``schema`` rule, called directly: it reports what the loader found, nothing more."""
+"""The ``schema`` check (`checks/records/schema.py`), called directly: it reports what the loader
+found, nothing more."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ keeps a manifest that cannot be read from stopping the others' checks.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import random
@@ -233,10 +232,14 @@ def test_mutated_example_project(pytester: pytest.Pytester, batch: int) -> None:
 
 def test_mutated_queues_logs_ledgers_and_cache_entries_read_cleanly(tmp_path: Path) -> None:
     """The readers of `evalmix review` and of the synthesizer's state, called directly on a few
-    hundred mutations: each returns, or refuses with its own one-line error."""
-    from pytest_evalmix.review.queue import ReviewError, read_queue
+    hundred mutations: none raises but with its own error, and none loses a line. The queue is
+    read whole (one candidate per non-empty line) or refused with the lines at fault; a review
+    log accounts for each non-empty line once, as a decision or a problem at its line; the
+    ledger and ``ids_in`` give only what the file holds; a cache entry reads back or is a miss
+    that names the file."""
+    from pytest_evalmix.review.queue import Candidate, ReviewError, read_queue
     from pytest_evalmix.state import decisions, ledger
-    from pytest_evalmix.synth.synthesizer import CacheMiss, Synthesizer
+    from pytest_evalmix.synth.synthesizer import CacheEntry, CacheMiss, Synthesizer
 
     rng = random.Random(SEED)
     queue = json.dumps(
@@ -255,15 +258,64 @@ def test_mutated_queues_logs_ledgers_and_cache_entries_read_cleanly(tmp_path: Pa
     ledger_line = (EXAMPLE / ".evalmix" / "ledger.jsonl").read_bytes().splitlines()[0]
     synthesizer = Synthesizer(model="claude-opus-4-7", evalmix_dir=tmp_path)
     path = tmp_path / "file"
+    outcomes = {"queue read": 0, "queue refused": 0, "decisions": 0, "problems": 0, "misses": 0}
     for _ in range(200):
         mutation = rng.choice(MUTATIONS)
         for original in (queue, log, ledger_line):
-            path.write_bytes(mutation(rng, original + b"\n" + original + b"\n"))
-            with contextlib.suppress(ReviewError):
-                read_queue(path, "queue.jsonl")
-            decisions.read(path)
-            ledger.read(path)
-            list(decisions.ids_in(path))
-        path.write_bytes(mutation(rng, cache))
-        with contextlib.suppress(CacheMiss):
-            synthesizer._read(path)
+            data = mutation(rng, original + b"\n" + original + b"\n")
+            path.write_bytes(data)
+            context = f"{mutation.__name__}: {data[:300]!r}"
+
+            # The queue reader splits as bytes.splitlines() does; a log is read line by line.
+            queue_lines = [n for n, raw in enumerate(data.splitlines(), 1) if raw.strip()]
+            try:
+                candidates = read_queue(path, "queue.jsonl")
+            except ReviewError as exc:
+                outcomes["queue refused"] += 1
+                message = str(exc)
+                assert message.startswith("the queue has records that cannot be reviewed"), context
+                named = [
+                    int(line.split(":")[1])
+                    for line in message.splitlines()[1:]
+                    if line.startswith("  queue.jsonl:")
+                ]
+                assert named, context
+                assert set(named) <= set(queue_lines), context
+            else:
+                outcomes["queue read"] += 1
+                assert all(isinstance(c, Candidate) for c in candidates), context
+                assert [c.line for c in candidates] == queue_lines, context
+                assert [c.number for c in candidates] == list(range(1, len(candidates) + 1))
+
+            log_lines = [n for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip()]
+            read = decisions.read(path)
+            outcomes["decisions"] += len(read.decisions)
+            outcomes["problems"] += len(read.problems)
+            assert all(isinstance(d, decisions.LoggedDecision) for d in read.decisions), context
+            assert all(isinstance(p, decisions.BadLine) and p.message for p in read.problems)
+            accounted = sorted([d.line for d in read.decisions] + [p.line for p in read.problems])
+            assert accounted == log_lines, context
+
+            entries = ledger.read(path)
+            assert len(entries) <= len(log_lines), context
+            for sha256, entry in entries.items():
+                assert isinstance(entry, ledger.Entry) and entry.sha256 == sha256, context
+
+            ids = list(decisions.ids_in(path))
+            assert all(isinstance(rid, str) for rid in ids), context
+            assert len(ids) <= len(log_lines), context
+            # Every decision the log reader took is a record whose id `ids_in` finds too.
+            assert {d.id for d in read.decisions} <= set(ids), context
+
+        data = mutation(rng, cache)
+        path.write_bytes(data)
+        try:
+            cached = synthesizer._read(path)
+        except CacheMiss as exc:
+            outcomes["misses"] += 1
+            assert "is unreadable" in exc.detail and "record mode replaces it" in exc.detail
+            assert str(path.name) in exc.detail
+        else:
+            assert isinstance(cached, CacheEntry), f"{mutation.__name__}: {data[:300]!r}"
+    # The fuzz reached both sides of each reader.
+    assert all(outcomes.values()), outcomes

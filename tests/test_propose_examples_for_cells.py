@@ -12,8 +12,8 @@ import pytest
 
 from conftest import WriteSet, record, run
 from fake_messages_api import FakeMessagesAPI, prompt_of
-from test_propose import online
-from test_review_cli import evalmix, lines
+from test_propose_examples import online
+from test_review_a_queue import evalmix, lines
 
 MANIFEST = (
     "evalmix: 1\n"

@@ -611,7 +611,7 @@ def test_the_schemas_know_the_new_forms() -> None:
     and so are the two rules that pydantic enforces in code (input not empty, gold not null)."""
     from pytest_evalmix.formats.presets import PRESETS
     from pytest_evalmix.model.records import PRESET_NAMES
-    from test_schema_cli import errors, schema
+    from test_export_json_schemas import errors, schema
 
     assert sorted(PRESETS) == sorted(PRESET_NAMES)
     manifest, example_schema = schema("manifest"), schema("example")

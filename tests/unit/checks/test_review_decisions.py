@@ -1,4 +1,5 @@
-"""The ``review`` rule, called directly, with the decision logs handed in as data."""
+"""The ``review`` check (`checks/labels/review_decisions.py`), called directly, with the decision
+logs handed in as data."""
 
 from __future__ import annotations
 

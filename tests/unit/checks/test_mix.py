@@ -1,4 +1,5 @@
-"""The ``mix`` rule, called directly: shares against targets, and the smallest remedy."""
+"""The ``mix`` check (`checks/records/mix.py`), called directly: shares against targets, and the
+smallest remedy."""
 
 from __future__ import annotations
 

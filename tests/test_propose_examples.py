@@ -16,7 +16,7 @@ import pytest
 
 from conftest import WriteSet, healthy, record, run
 from fake_messages_api import FakeMessagesAPI, prompt_of
-from test_review_cli import CLI, clean_env, evalmix, lines
+from test_review_a_queue import CLI, clean_env, evalmix, lines
 
 KEY = "sk-ant-api03-EVALMIXPROPOSESENTINEL-0123456789"
 MANIFEST = "evalmix: 1\ndata:\n  - data/support.jsonl\n  - data/reviewed.jsonl\n"

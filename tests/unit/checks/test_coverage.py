@@ -1,5 +1,6 @@
-"""The ``coverage`` rule, called directly: cells by origin, outcomes and failure modes by cell
-(from a results file and from the session), and the cells named below the rest."""
+"""The ``coverage`` check (`checks/outcomes/coverage.py`), called directly: cells by origin,
+outcomes and failure modes by cell (from a results file and from the session), and the cells
+named below the rest."""
 
 from __future__ import annotations
 

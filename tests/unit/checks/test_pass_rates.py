@@ -1,4 +1,5 @@
-"""The ``pass-rates`` rule, called directly, with the results handed in as data."""
+"""The ``pass-rates`` check (`checks/outcomes/pass_rates.py`), called directly, with the results
+handed in as data."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Hostile input, as a hostile contributor would send it (issue 13): no write through a symlink,
-no hang, no traceback, and messages that say exactly what is wrong. Numbers in the test names
-are the defects of the issue."""
+no hang, no traceback, and messages that say exactly what is wrong. Each test is named by the
+behaviour it checks; the sections follow the order of the defects in the issue."""
 
 from __future__ import annotations
 
@@ -71,10 +71,10 @@ def test_eval(example):
 """
 
 
-# -- 1. no write through a symlink ---------------------------------------------------------------
+# -- no write through a symlink --------------------------------------------------------------------
 
 
-def test_1_results_never_follow_a_symlink_onto_a_data_file(
+def test_results_never_follow_a_symlink_onto_a_data_file(
     project: pytest.Pytester, xdist: list[str]
 ) -> None:
     data = project.path / "evals" / "data"
@@ -94,7 +94,7 @@ def test_1_results_never_follow_a_symlink_onto_a_data_file(
     assert not (data / "production.jsonl.tmp").exists()
 
 
-def test_1_a_relative_report_path_never_leaves_through_a_symlink(
+def test_a_relative_report_path_never_leaves_through_a_symlink(
     project: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
@@ -135,7 +135,7 @@ def start(started: list[FakeMessagesAPI], monkeypatch: pytest.MonkeyPatch, **kw:
 
 
 @pytest.mark.parametrize("linked", ["cache", "ledger.jsonl", "."])
-def test_1_cache_and_ledger_never_follow_a_symlink_out(
+def test_the_synthesizer_refuses_a_cache_or_ledger_symlinked_out(
     tmp_path: Path,
     api: list[FakeMessagesAPI],
     monkeypatch: pytest.MonkeyPatch,
@@ -162,7 +162,7 @@ def test_1_cache_and_ledger_never_follow_a_symlink_out(
     assert [p.name for p in outside.iterdir() if p.stat().st_size] == []
 
 
-def test_1_review_never_appends_through_a_symlink(
+def test_review_never_appends_through_a_symlink(
     project: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
@@ -186,7 +186,7 @@ def test_1_review_never_appends_through_a_symlink(
     assert (outside / "victim.jsonl").read_text() == ""
 
 
-def test_1_review_logs_and_queues_never_leave_through_a_symlink(
+def test_review_logs_and_proposed_queues_never_leave_through_a_symlink(
     project: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
@@ -222,10 +222,10 @@ def candidate(rid: str, seed: str, **extra: Any) -> dict[str, Any]:
     return data
 
 
-# -- 2. globs: no hang, no walk of the file system ------------------------------------------------
+# -- globs: no hang, no walk of the file system ----------------------------------------------------
 
 
-def test_2_a_glob_through_a_symlink_loop_ends(project: pytest.Pytester) -> None:
+def test_a_glob_through_a_symlink_loop_ends_and_passes(project: pytest.Pytester) -> None:
     extra = project.path / "extra"
     (extra / "deep").mkdir(parents=True)
     (extra / "loop1").symlink_to(".")
@@ -247,7 +247,7 @@ def test_2_a_glob_through_a_symlink_loop_ends(project: pytest.Pytester) -> None:
     assert result.ret == 0, result.stdout.str()
 
 
-def test_2_an_absolute_glob_is_one_finding_and_no_walk(
+def test_an_absolute_glob_is_one_finding_and_no_walk(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     write_set(manifest="evalmix: 1\ndata:\n  - data/support.jsonl\n  - /**/*.jsonl\n")
@@ -259,10 +259,10 @@ def test_2_an_absolute_glob_is_one_finding_and_no_walk(
     assert out.count(finding) == 1
 
 
-# -- 3. lone surrogates ---------------------------------------------------------------------------
+# -- lone surrogates -------------------------------------------------------------------------------
 
 
-def test_3_lone_surrogates_never_break_a_run_or_a_report(
+def test_lone_surrogates_in_ids_and_reviewers_are_findings_shown_escaped(
     project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
 ) -> None:
     line = jsonl(healthy()[:-1]) + (
@@ -291,7 +291,7 @@ def test_3_lone_surrogates_never_break_a_run_or_a_report(
     assert json.loads((project.path / "r.json").read_text(encoding="utf-8"))["status"] == "failed"
 
 
-def test_3_a_lone_surrogate_in_a_queue_or_a_seed_is_refused_with_a_line(
+def test_a_lone_surrogate_in_a_queue_or_a_seed_is_refused_with_its_line(
     project: pytest.Pytester,
 ) -> None:
     healthy_set(project)
@@ -311,13 +311,13 @@ def test_3_a_lone_surrogate_in_a_queue_or_a_seed_is_refused_with_a_line(
     assert "seed(s) have an input that is not text and are left out: prod-0, prod-1" in done.stderr
 
 
-# -- 4. deep or huge values -----------------------------------------------------------------------
+# -- deep or huge values ---------------------------------------------------------------------------
 
 HOSTILE = ['{"id": ' + "9" * 5000 + "}", "[" * 100_000]
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=["huge-int", "deep"])
-def test_4_deep_or_huge_values_in_a_log_the_ledger_or_the_cache(
+def test_deep_or_huge_json_in_a_review_log_or_the_cache_is_a_finding_not_a_crash(
     project: pytest.Pytester, write_set: WriteSet, value: str, xdist: list[str]
 ) -> None:
     write_set()
@@ -342,7 +342,7 @@ def test_4_deep_or_huge_values_in_a_log_the_ledger_or_the_cache(
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=["huge-int", "deep"])
-def test_4_deep_or_huge_values_in_a_queue_or_into_file(
+def test_review_refuses_deep_or_huge_json_in_a_queue_and_survives_it_in_the_into_file(
     project: pytest.Pytester, value: str
 ) -> None:
     healthy_set(project)
@@ -362,14 +362,14 @@ def test_4_deep_or_huge_values_in_a_queue_or_into_file(
     assert done.returncode == 0, done.stderr
 
 
-# -- 5. YAML alias chains -------------------------------------------------------------------------
+# -- YAML alias chains -----------------------------------------------------------------------------
 
 
 def alias_chain(levels: int) -> str:
     return "a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, levels))
 
 
-def test_5_alias_chains_are_bounded_in_data_and_manifests(
+def test_yaml_alias_chains_stop_at_200_levels_in_data_and_manifests(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     write_set(manifest="evalmix: 1\ndata:\n  - data/support.jsonl\n  - data/chain.yaml\n")
@@ -397,7 +397,7 @@ def test_5_alias_chains_are_bounded_in_data_and_manifests(
     assert time.monotonic() - started < 20
 
 
-# -- 6. a 200 answer that is not a message --------------------------------------------------------
+# -- a 200 answer that is not a message ------------------------------------------------------------
 
 MALFORMED = [
     ("application/json", b"{not json"),
@@ -407,7 +407,7 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize("malformed", MALFORMED, ids=["invalid-json", "html", "empty-object"])
-def test_6_a_malformed_200_answer_is_one_line(
+def test_a_malformed_200_api_answer_fails_the_test_with_one_line(
     project: pytest.Pytester,
     api: list[FakeMessagesAPI],
     monkeypatch: pytest.MonkeyPatch,
@@ -428,7 +428,7 @@ def test_6_a_malformed_200_answer_is_one_line(
     assert "anthropic/" not in out and KEY not in out
 
 
-def test_6_a_malformed_200_answer_in_propose(
+def test_propose_exits_1_with_one_line_on_a_malformed_200_api_answer(
     project: pytest.Pytester,
     write_set: WriteSet,
     api: list[FakeMessagesAPI],
@@ -460,10 +460,10 @@ def test_6_a_malformed_200_answer_in_propose(
     assert done.stderr.startswith("evalmix: error: the Anthropic API answered 200 with a body")
 
 
-# -- 7. the sqlite checker's memory ----------------------------------------------------------------
+# -- the sqlite checker's memory -------------------------------------------------------------------
 
 
-def test_7_sqlite_results_are_bounded_in_memory(
+def test_the_sqlite_checker_refuses_results_too_big_for_memory(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     db = project.path / "db.sqlite"
@@ -496,10 +496,10 @@ def test_7_sqlite_results_are_bounded_in_memory(
     assert "adv-many: checker 'sqlite' " in out and "the query returns more than 16 MiB" in out
 
 
-# -- 8. paths that cannot name a file --------------------------------------------------------------
+# -- paths that cannot name a file -----------------------------------------------------------------
 
 
-def test_8_a_long_component_or_a_nul_byte_is_a_finding(
+def test_a_data_path_with_a_long_component_or_a_nul_byte_is_a_finding(
     project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
 ) -> None:
     long = "a" * 300
@@ -517,10 +517,10 @@ def test_8_a_long_component_or_a_nul_byte_is_a_finding(
     assert "\x00" not in out
 
 
-# -- 9. symlinks out of the rootdir are not read ---------------------------------------------------
+# -- symlinks out of the rootdir are not read ------------------------------------------------------
 
 
-def test_9_a_manifest_or_review_log_linked_outside_is_not_read(
+def test_a_manifest_or_review_log_symlinked_outside_the_rootdir_is_not_read(
     project: pytest.Pytester, write_set: WriteSet, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
@@ -546,10 +546,10 @@ def test_9_a_manifest_or_review_log_linked_outside_is_not_read(
     assert ".evalmix/reviews/x.jsonl:1: -: not a review decision: x.jsonl is a symlink" in out
 
 
-# -- 10. terminal escapes --------------------------------------------------------------------------
+# -- terminal escapes ------------------------------------------------------------------------------
 
 
-def test_10_escapes_in_ids_owners_and_keys_are_shown_escaped(
+def test_terminal_escapes_in_ids_owners_and_keys_are_shown_escaped(
     project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
 ) -> None:
     bad = healthy()
@@ -570,7 +570,7 @@ def test_10_escapes_in_ids_owners_and_keys_are_shown_escaped(
     assert "\x1b" not in report and "\u202e" not in report
 
 
-def test_10_review_shows_ids_and_generators_escaped(project: pytest.Pytester) -> None:
+def test_review_shows_ids_and_generators_escaped(project: pytest.Pytester) -> None:
     healthy_set(project)
     queue = candidate(
         "c1\x1b[8m",
@@ -588,10 +588,10 @@ def test_10_review_shows_ids_and_generators_escaped(project: pytest.Pytester) ->
     assert "(para\\nphrase by m\\x1b]0;x\\x07)" in done.stdout
 
 
-# -- 11. the ledger under xdist --------------------------------------------------------------------
+# -- the ledger under xdist ------------------------------------------------------------------------
 
 
-def test_11_parallel_workers_append_each_text_once(
+def test_xdist_workers_append_each_paraphrase_to_the_ledger_once(
     project: pytest.Pytester, api: list[FakeMessagesAPI], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = start(api, monkeypatch)
@@ -620,10 +620,10 @@ def test_11_parallel_workers_append_each_text_once(
     }
 
 
-# -- 12. the exit status does not depend on xdist ---------------------------------------------------
+# -- the exit status does not depend on xdist ------------------------------------------------------
 
 
-def test_12_a_test_file_beside_a_manifest_exits_the_same_under_xdist(
+def test_a_test_file_without_a_manifest_exits_5_with_or_without_xdist(
     project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
 ) -> None:
     write_set()
@@ -634,10 +634,10 @@ def test_12_a_test_file_beside_a_manifest_exits_the_same_under_xdist(
     assert "evalmix: no manifest found under test_plain.py" in result.stdout.str()
 
 
-# -- 13. a programmatic gold stored as text --------------------------------------------------------
+# -- a programmatic gold stored as text ------------------------------------------------------------
 
 
-def test_13_a_gold_of_text_that_reads_as_a_number_matches(
+def test_a_gold_of_text_that_reads_as_a_number_matches_the_computed_number(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     def calc(rid: str, expression: str, gold: Any) -> dict[str, Any]:
@@ -657,10 +657,10 @@ def test_13_a_gold_of_text_that_reads_as_a_number_matches(
     assert "adv-c: checker 'arithmetic' computes 55, not the gold \"56\" —" in out
 
 
-# -- 14. messages that say exactly what is wrong -------------------------------------------------
+# -- messages that say exactly what is wrong -------------------------------------------------------
 
 
-def test_14_a_typo_in_a_data_entry_names_the_key(
+def test_a_typo_in_a_data_entry_suggests_the_key(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     write_set(manifest="evalmix: 1\ndata:\n  - path: data/support.jsonl\n    feilds: deepeval\n")
@@ -671,7 +671,7 @@ def test_14_a_typo_in_a_data_entry_names_the_key(
     )
 
 
-def test_14_a_typo_in_defaults_is_reported_once_at_the_manifest(
+def test_a_typo_in_defaults_is_reported_once_at_the_manifest(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     write_set(
@@ -684,7 +684,7 @@ def test_14_a_typo_in_defaults_is_reported_once_at_the_manifest(
     assert "data/support.jsonl:" not in out
 
 
-def test_14_every_pyproject_policy_error_at_once(project: pytest.Pytester) -> None:
+def test_every_pyproject_policy_error_is_reported_at_once(project: pytest.Pytester) -> None:
     project.makefile(
         ".toml",
         pyproject="[tool.pytest.ini_options]\n[tool.evalmix.policy]\n"
@@ -697,7 +697,7 @@ def test_14_every_pyproject_policy_error_at_once(project: pytest.Pytester) -> No
         assert part in err
 
 
-def test_14_review_at_and_a_null_id_say_what_is_wrong(
+def test_a_bad_review_date_and_a_null_id_say_what_is_wrong(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     bad = healthy()
@@ -713,7 +713,7 @@ def test_14_review_at_and_a_null_id_say_what_is_wrong(
     assert "data/support.jsonl:2: -: missing required field 'id' — add 'id'" in out
 
 
-def test_14_a_bad_tagged_value_is_reported_at_its_line(
+def test_a_bad_yaml_tagged_value_is_reported_at_its_line(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     padding = "".join(f"# line {i}\n" for i in range(3, 45))
@@ -725,10 +725,10 @@ def test_14_a_bad_tagged_value_is_reported_at_its_line(
     assert "support.evalmix.yaml:47: invalid YAML value" in out
 
 
-# -- 15. Markdown ----------------------------------------------------------------------------------
+# -- Markdown --------------------------------------------------------------------------------------
 
 
-def test_15_a_skip_reason_is_escaped_in_the_checks_table(
+def test_a_skip_reason_is_markdown_escaped_in_the_checks_table(
     project: pytest.Pytester, write_set: WriteSet
 ) -> None:
     write_set(manifest="evalmix: 1\ndata:\n  - data/support.jsonl\nresults: '*d*<x>.jsonl'\n")
@@ -738,10 +738,10 @@ def test_15_a_skip_reason_is_escaped_in_the_checks_table(
     assert "\\*d\\*\\<x\\>.jsonl" in row
 
 
-# -- 16. a synthetic record with no synthetic block -------------------------------------------------
+# -- a synthetic record with no synthetic block ----------------------------------------------------
 
 
-def test_16_a_synthetic_record_without_its_block_warns(
+def test_a_synthetic_record_without_its_synthetic_block_warns(
     project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
 ) -> None:
     records = healthy()
