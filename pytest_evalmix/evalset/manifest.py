@@ -64,6 +64,7 @@ def resolve(
         manifest_path=manifest_path,
         rootdir=rootdir,
         policy=effective,
+        split=manifest.split,
     )
     base_map = _field_map(manifest.fields, shown, line_of("fields"))
     evalset.coverage_line = line_of("policy", "coverage")

@@ -79,6 +79,8 @@ class EvalSet:
     lines: array[int] = field(default_factory=lambda: array("I"))
     kept: dict[int, Example] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # The manifest's `split` (dev, test, ...): sets of different splits share no input.
+    split: str | None = None
     results: str | None = None
     results_path: Path | None = None
     # whose output the results file is, and the score an Inspect sample must reach (docs/interop.md)

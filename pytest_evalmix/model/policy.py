@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pytest_evalmix.model.records import Origin
+from pytest_evalmix.model.records import DataFile, Origin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +75,30 @@ class ReviewPolicy(_Section):
     min_decisions: int = Field(20, ge=1)
     min_median_seconds: float = Field(3, ge=0)
     required: bool = False
+    max_intent_drift: float = Field(0.10, ge=0, le=1)
+
+
+class DuplicatesPolicy(_Section):
+    """Repeated inputs: exact always, near copies from ``near`` (a Jaccard similarity) up."""
+
+    near: float | None = Field(None, gt=0, le=1)
+    shingle: int = Field(3, ge=1, le=20)
+    max_per_seed: int = Field(10, ge=1)
+
+
+class LeakagePolicy(_Section):
+    """Inputs that also sit in training data, few-shot examples or a prompt (``against``)."""
+
+    against: list[str | DataFile] = Field(default_factory=list)
+    near: float | None = Field(None, gt=0, le=1)
+
+
+class AgreementPolicy(_Section):
+    """Krippendorff's alpha over the annotations behind the golds."""
+
+    level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal"
+    min_alpha: float = Field(0.667, ge=-1, le=1)
+    min_items: int = Field(20, ge=2)
 
 
 _UNSAFE_NAME = re.compile(r"[,=\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -125,6 +149,9 @@ class Policy(_Section):
     failure_modes: FailureModesPolicy = Field(default_factory=FailureModesPolicy)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     coverage: CoveragePolicy = Field(default_factory=CoveragePolicy)
+    duplicates: DuplicatesPolicy = Field(default_factory=DuplicatesPolicy)
+    leakage: LeakagePolicy = Field(default_factory=LeakagePolicy)
+    agreement: AgreementPolicy = Field(default_factory=AgreementPolicy)
     # Per-checker settings, e.g. ``checkers: {sqlite: {database: db/orders.sqlite}}``. Their keys
     # belong to each checker, so they are not checked here.
     checkers: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -134,7 +161,7 @@ class Policy(_Section):
 
 # Keys whose value replaces the lower layer's whole, rather than merging into it: a manifest that
 # names its own targets (or axes) means exactly those.
-_LEAVES = {("mix", "targets"), ("coverage", "axes")}
+_LEAVES = {("mix", "targets"), ("coverage", "axes"), ("leakage", "against")}
 
 
 class PolicyError(ValueError):

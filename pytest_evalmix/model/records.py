@@ -32,6 +32,15 @@ class Provisional(_Strict):
     reason: str | None = None
 
 
+class Annotation(_Strict):
+    """One annotator's independent label behind a gold, which `agreement` compares."""
+
+    by: str = Field(min_length=1)
+    gold: Any = None
+    at: dt.date | None = None
+    seconds: float | None = Field(default=None, allow_inf_nan=False)
+
+
 class Label(_Strict):
     """Who produced the gold, which is what gold provenance is judged on."""
 
@@ -41,6 +50,10 @@ class Label(_Strict):
     checker: str | None = None
     pattern: str | None = None
     provisional: Provisional | None = None
+    # The independent labels behind the gold, one per annotator, and who settled them when
+    # they disagree (docs/checks.md, `agreement`).
+    annotations: list[Annotation] | None = None
+    adjudicated_by: str | None = None
 
 
 class Synthetic(_Strict):
@@ -118,6 +131,7 @@ EXAMPLE_KEYS: dict[str, set[str]] = {
     "": set(Example.model_fields),
     "label": set(Label.model_fields),
     "label.provisional": set(Provisional.model_fields),
+    "label.annotations": set(Annotation.model_fields),
     "synthetic": set(Synthetic.model_fields),
     "review": set(Review.model_fields),
 }
@@ -179,6 +193,8 @@ class Manifest(_Strict):
     data: list[str | DataFile] = Field(default_factory=list)
     examples: list[Any] = Field(default_factory=list)
     results: str | ResultsSpec | None = None
+    # Which split this set is (dev, test, ...): sets of different splits share no input.
+    split: str | None = Field(default=None, min_length=1)
     fields: FieldsForm = None
     policy: dict[str, Any] = Field(default_factory=dict)
 
