@@ -18,6 +18,7 @@ from typing import Any
 
 from pytest_evalmix.model.columns import Column, GridKey
 from pytest_evalmix.model.findings import Finding
+from pytest_evalmix.model.normalise import input_key
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.records import ORIGINS, SOURCES, Example
 
@@ -77,6 +78,9 @@ class EvalSet:
     reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
     file_index: array[int] = field(default_factory=lambda: array("H"))
     lines: array[int] = field(default_factory=lambda: array("I"))
+    # Each row's `model.normalise.input_key`: what `duplicates` and `leakage` group by, 8 bytes
+    # a row. Every loader fills it beside `ids`.
+    input_keys: array[int] = field(default_factory=lambda: array("Q"))
     kept: dict[int, Example] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     # The manifest's `split` (dev, test, ...): sets of different splits share no input.
@@ -132,5 +136,6 @@ class EvalSet:
             self.reviews[row] = (review.decision, sys.intern(review.by))
         self.file_index.append(file_no)
         self.lines.append(line)
+        self.input_keys.append(input_key(example.input))
         if label.source != "human" or label.provisional or label.checker or label.pattern:
             self.kept[row] = example
