@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_evalmix.evalset.against import Against, read_against
 from pytest_evalmix.files import cache
 from pytest_evalmix.files.paths import inside
 from pytest_evalmix.model.evalset import EvalSet
@@ -24,6 +25,7 @@ RESULTS = "results"
 LEDGER = "ledger"
 REVIEWS = "reviews"
 BASE = "base"
+AGAINST = "against"
 
 # The check that owns a results file's findings (its bad lines, its unknown ids).
 RESULTS_CHECK = "pass-rates"
@@ -43,13 +45,18 @@ class Inputs:
     reviews: Sequence[decisions.Log] = ()
     # With ``--evalmix-base=REF``: the set compared with itself at REF (see `load.delta`).
     base: Comparison | None = None
+    # The set's ``leakage.against`` files, read (see `evalset.against`).
+    against: Against | None = None
 
 
 def load(
-    evalset: EvalSet, evalmix_dir: Path, needs: Collection[str], base: Baseline | None = None
+    evalset: EvalSet,
+    evalmix_dir: Path,
+    needs: Collection[str],
+    base: Baseline | None = None,
 ) -> Inputs:
-    """The inputs named in ``needs`` (`RESULTS`, `LEDGER`, `REVIEWS`, `BASE`); the rest stay
-    empty. `BASE` needs ``base``, the revision given by ``--evalmix-base``."""
+    """The inputs named in ``needs`` (`RESULTS`, `LEDGER`, `REVIEWS`, `BASE`, `AGAINST`); the
+    rest stay empty. `BASE` needs ``base``, the revision given by ``--evalmix-base``."""
     results = None
     if RESULTS in needs and evalset.results_path is not None and evalset.results is not None:
         shown = evalset.results
@@ -70,6 +77,15 @@ def load(
         ledger=read_ledger(evalmix_dir / ledger.LEDGER_NAME) if LEDGER in needs else {},
         reviews=read_reviews(evalmix_dir) if REVIEWS in needs else (),
         base=base.compare(evalset) if BASE in needs and base is not None else None,
+        against=(
+            read_against(
+                evalset.against,
+                set(evalset.input_keys),
+                everything=evalset.policy.leakage.near is not None,
+            )
+            if AGAINST in needs and evalset.against
+            else None
+        ),
     )
 
 

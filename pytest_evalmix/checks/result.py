@@ -8,7 +8,7 @@ data built in memory, and any front end can run it through `checks.suite.run`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,8 @@ class Context:
     # ``--evalmix-base=REF``: the revision the ``changes`` check compares each set with (its
     # comparison is an `Inputs`, made by `run`).
     base: Baseline | None = None
+    # Every eval set of the run, for the checks that compare sets (``leakage`` across splits).
+    peers: Sequence[EvalSet] = ()
 
 
 @dataclass

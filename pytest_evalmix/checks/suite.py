@@ -10,10 +10,9 @@ from pytest_evalmix.checks import inputs as inputs_mod
 from pytest_evalmix.checks.labels import gold_provenance, provisional
 from pytest_evalmix.checks.labels import review_decisions as review
 from pytest_evalmix.checks.outcomes import coverage, failure_modes, pass_rates
-from pytest_evalmix.checks.records import changes, mix, schema
+from pytest_evalmix.checks.records import changes, duplicates, leakage, mix, schema
 from pytest_evalmix.checks.result import Check, CheckResult, Context
 from pytest_evalmix.model.evalset import EvalSet
-from pytest_evalmix.model.policy import Policy
 
 # What each check judges besides the set (the others need nothing more).
 NEEDS: dict[str, frozenset[str]] = {
@@ -23,6 +22,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "review": frozenset({inputs_mod.REVIEWS}),
     "changes": frozenset({inputs_mod.BASE}),
     "coverage": frozenset({inputs_mod.RESULTS}),
+    "leakage": frozenset({inputs_mod.AGAINST}),
 }
 
 
@@ -35,10 +35,15 @@ AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes", "coverag
 BASE_ONLY: frozenset[str] = frozenset({"changes"})
 
 
-def collected(name: str, policy: Policy) -> bool:
-    """Whether a set gets an item for this check: ``coverage`` exists only for a declared grid
-    (docs/checks.md), so a set without one shows no check that could only ever skip."""
-    return name != "coverage" or bool(policy.coverage.axes)
+def collected(name: str, evalset: EvalSet) -> bool:
+    """Whether a set gets an item for this check: ``coverage`` exists only for a declared grid,
+    ``leakage`` only for a set with ``against`` files or a ``split`` (docs/checks.md), so a set
+    shows no check that could only ever pass or skip."""
+    if name == "coverage":
+        return bool(evalset.policy.coverage.axes)
+    if name == "leakage":
+        return bool(evalset.policy.leakage.against) or evalset.split is not None
+    return True
 
 
 def registry() -> dict[str, Check]:
@@ -53,6 +58,8 @@ def registry() -> dict[str, Check]:
         "coverage": coverage.check,
         "review": review.check,
         "changes": changes.check,
+        "duplicates": duplicates.check,
+        "leakage": leakage.check,
     }
 
 

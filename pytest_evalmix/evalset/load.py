@@ -172,6 +172,7 @@ def _merge_piece(
     if not late and dedupe.where is None and len(seen) - before == len(piece.ids):
         # The common case: no repeats, so whole columns are appended at once.
         evalset.ids.extend(piece.ids)
+        evalset.input_keys.extend(piece.keys)
         evalset.origins.extend(piece.origins)
         evalset.sources.extend(piece.sources)
         evalset.cells.extend(piece.cells)
@@ -183,6 +184,8 @@ def _merge_piece(
         generated, reviews = piece.generated, piece.reviews
         evalset.generated.update(zip(map(base.__add__, generated), generated.values(), strict=True))
         evalset.reviews.update(zip(map(base.__add__, reviews), reviews.values(), strict=True))
+        seeds = piece.seeds
+        evalset.seeds.update(zip(map(base.__add__, seeds), seeds.values(), strict=True))
         for row, record in piece.whole.items():
             evalset.kept[base + row] = Example.model_validate(record)
         return
@@ -197,6 +200,7 @@ def _merge_piece(
             continue
         target = len(evalset.ids)
         evalset.ids.append(rid)
+        evalset.input_keys.append(piece.keys[row])
         evalset.origins.append(piece.origins[row])
         evalset.sources.append(piece.sources[row])
         evalset.cells.append(piece.cells[row])
@@ -206,6 +210,8 @@ def _merge_piece(
             evalset.generated[target] = piece.generated[row]
         if row in piece.reviews:
             evalset.reviews[target] = piece.reviews[row]
+        if row in piece.seeds:
+            evalset.seeds[target] = piece.seeds[row]
         if row in piece.whole:
             evalset.kept[target] = Example.model_validate(piece.whole[row])
     while pending:

@@ -4,7 +4,7 @@ record files are known but not yet read (docs/formats.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,8 @@ def resolve(
                 Source(path, evalset.files[-1], mapping, defaults, entry_line)
             )
 
+    _resolve_against(evalset, manifest, here, line_of)
+
     if manifest.results is not None:
         spec_results = (
             manifest.results
@@ -120,6 +122,35 @@ def resolve(
                 evalset.results_threshold = spec_results.threshold
 
     return evalset
+
+
+def _resolve_against(
+    evalset: EvalSet, manifest: Manifest, here: Path, line_of: Callable[..., int]
+) -> None:
+    """``policy.leakage.against``, resolved like data entries: relative to the manifest when
+    the manifest names them, to the rootdir when ``pyproject.toml`` does."""
+    leakage = manifest.policy.get("leakage")
+    in_manifest = isinstance(leakage, Mapping) and "against" in leakage
+    base = here if in_manifest else evalset.rootdir
+    for index, entry in enumerate(evalset.policy.leakage.against):
+        spec = entry if isinstance(entry, DataFile) else DataFile(path=entry)
+        line = line_of("policy", "leakage", "against", index) if in_manifest else line_of("policy")
+        mapping = NO_MAP
+        if spec.fields is not None:
+            mapping = _field_map(spec.fields, evalset.manifest, line)
+        for path in expand(
+            spec.path,
+            base,
+            evalset.rootdir,
+            evalset.manifest,
+            line,
+            evalset.against_findings,
+            kind="against",
+            any_type=True,
+        ):
+            evalset.against.append(
+                Source(path, display_path(path, evalset.rootdir), mapping, spec.defaults, line)
+            )
 
 
 def _default_name(path: Path) -> str:

@@ -4,7 +4,7 @@ input or gold (`examples`, `golds`), matched to the loaded rows by location.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from pytest_evalmix.errors import RecordError
@@ -94,6 +94,44 @@ def golds(evalset: EvalSet, source: str) -> Iterator[tuple[int, Any]]:
             for at, example in examples_of(evalset, file_no, row, end):
                 if codes[at] == wanted:
                     yield at, example.gold
+
+
+def inputs(evalset: EvalSet, rows: Collection[int] | None = None) -> Iterator[tuple[int, Any, Any]]:
+    """Stream ``(row, input, gold)`` for ``rows`` (every row when None), in row order.
+
+    Like `golds` this re-reads the files, and a plain JSONL line gives up only its input and
+    gold; files that hold none of ``rows`` are not opened.
+    """
+    lines = evalset.lines
+    for file_no, row, end in evalset.spans():
+        wanted = range(row, end) if rows is None else sorted(r for r in rows if row <= r < end)
+        if not wanted:
+            continue
+        if file_no and plain_jsonl(evalset.record_files[file_no - 1]):
+            read = validators.keys_validator(("input", "gold")).validate_json
+            pending = iter(wanted)
+            at = next(pending, None)
+            try:
+                with evalset.record_files[file_no - 1].path.open("rb") as handle:
+                    for line, raw in enumerate(handle, 1):
+                        if at is None:
+                            break
+                        if line != lines[at]:
+                            continue
+                        try:
+                            record = read(raw)
+                        except ValueError:  # changed since the load: judged on what loaded
+                            pass
+                        else:
+                            yield at, record["input"], record["gold"]
+                        at = next(pending, None)
+            except OSError:
+                continue
+        else:
+            chosen = set(wanted)
+            for at, example in examples_of(evalset, file_no, row, end):
+                if at in chosen:
+                    yield at, example.input, example.gold
 
 
 def examples_of(

@@ -208,8 +208,14 @@ def expand(
     shown: str,
     line: int,
     findings: list[Finding],
+    *,
+    kind: str = "data",
+    any_type: bool = False,
 ) -> list[Path]:
-    """Resolve one data entry to files, refusing anything outside the rootdir unread."""
+    """Resolve one data entry to files, refusing anything outside the rootdir unread.
+
+    ``kind`` names the entry in findings; with ``any_type`` a file of any suffix is taken (a
+    ``leakage.against`` entry may be a prompt or any text file)."""
     problem = bad_name(pattern)
     if problem is not None:
         findings.append(
@@ -217,7 +223,7 @@ def expand(
                 shown,
                 line,
                 None,
-                f"data path '{pattern}' {problem}: no file can have that name",
+                f"{kind} path '{pattern}' {problem}: no file can have that name",
                 "fix the path in the manifest",
             )
         )
@@ -260,7 +266,7 @@ def expand(
                     shown,
                     line,
                     None,
-                    f"data file '{pattern}' not found",
+                    f"{kind} file '{pattern}' not found",
                     "fix the path (it is relative to the manifest) or remove the entry",
                 )
             )
@@ -275,13 +281,13 @@ def expand(
                         shown,
                         line,
                         None,
-                        f"data path '{pattern}' is a folder, and not one that Hugging Face's "
+                        f"{kind} path '{pattern}' is a folder, and not one that Hugging Face's "
                         "save_to_disk wrote",
                         "name the files in it, or a glob such as 'folder/*.jsonl'",
                     )
                 )
             continue
-        if path.suffix.lower() not in SUFFIXES:
+        if not any_type and path.suffix.lower() not in SUFFIXES:
             findings.append(
                 Finding(
                     shown,
@@ -299,7 +305,7 @@ def expand(
                 shown,
                 line,
                 None,
-                f"data glob '{pattern}' matches no file",
+                f"{kind} glob '{pattern}' matches no file",
                 "fix the pattern (it is relative to the manifest) or remove the entry",
             )
         )

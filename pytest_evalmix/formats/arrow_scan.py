@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.formats import arrow, parallel, validators
+from pytest_evalmix.model.normalise import input_key
 
 MODULE = "pytest_evalmix.formats.arrow_scan"
 
@@ -106,6 +107,7 @@ def _add(piece: Any, at: int, row: int, record: dict[str, Any]) -> None:
     if source != "human" or not _KEEP.isdisjoint(label):
         piece.whole[at] = record
     piece.ids.append(record["id"])
+    piece.keys.append(input_key(record["input"]))
     piece.origins.codes.append(piece.origins.codebook[record["origin"]])
     piece.sources.codes.append(piece.sources.codebook[source])
     piece.lines.append(row)
@@ -116,6 +118,8 @@ def _add(piece: Any, at: int, row: int, record: dict[str, Any]) -> None:
             sys.intern(synthetic["generator"]),
             sys.intern(by) if by is not None else None,
         )
+        if synthetic.get("seed_id") is not None:
+            piece.seeds[at] = synthetic["seed_id"]
     review = record.get("review")
     if review is not None:
         piece.reviews[at] = (review["decision"], sys.intern(review["by"]))
@@ -326,6 +330,7 @@ def _columns(
         lines = array("I", range(first, first + batch.num_rows))
     piece = _piece(spec)
     piece.ids = column("id").to_pylist()
+    piece.keys = array("Q", map(input_key, column("input").to_pylist()))
     piece.lines = lines
     piece.whole = kept
     origins = pc.index_in(column("origin"), value_set=pa.array(spec[1]))
@@ -345,6 +350,13 @@ def _columns(
                 (row, (intern(generator), intern(who) if who is not None else None))
                 for row, generator, who in zip(rows.to_pylist(), generators, bys, strict=True)
             )
+            if synthetic.type.get_field_index("seed_id") >= 0:
+                seed_ids = pc.take(field(synthetic, "seed_id"), rows).to_pylist()
+                piece.seeds.update(
+                    (row, seed)
+                    for row, seed in zip(rows.to_pylist(), seed_ids, strict=True)
+                    if seed is not None
+                )
     if "review" in names and pa.types.is_struct(column("review").type):
         review = column("review")
         present = pc.is_valid(review)

@@ -32,6 +32,7 @@ from pytest_evalmix.formats.validators import (
     with_grid,
 )
 from pytest_evalmix.model.columns import Column, GridKey
+from pytest_evalmix.model.normalise import input_key
 
 MODULE = "pytest_evalmix.formats.fastload"
 
@@ -46,9 +47,13 @@ class Piece(parallel.PickledIds):
     cells: Column[GridKey | None] = field(default_factory=lambda: Column.of([None]))
     ids: list[str] = field(default_factory=list)
     lines: array[int] = field(default_factory=lambda: array("I"))
+    # Each row's `model.normalise.input_key` (see `EvalSet.input_keys`).
+    keys: array[int] = field(default_factory=lambda: array("Q"))
     # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
     generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Sparse by row: synthetic.seed_id, where given (see `EvalSet.seeds`).
+    seeds: dict[int, str] = field(default_factory=dict)
     # Rows that need the whole record (non-human labels), as validated dicts by row.
     whole: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Lines that failed validation, left for the loader's ordinary path to explain.
@@ -93,8 +98,9 @@ def scan(
     intern = sys.intern
     piece = Piece(Column.of(vocab[0]), Column.of(vocab[1]))
     ids, lines, whole, failed = piece.ids, piece.lines, piece.whole, piece.failed
-    generated, reviews = piece.generated, piece.reviews
+    generated, reviews, seeds = piece.generated, piece.reviews, piece.seeds
     add_id, add_line = ids.append, lines.append
+    add_key, key_of = piece.keys.append, input_key
     add_origin, add_source = piece.origins.codes.append, piece.sources.codes.append
     origin_code, source_code = piece.origins.codebook, piece.sources.codebook
     human = source_code["human"]
@@ -148,6 +154,7 @@ def scan(
                                     grid_code[grid] = code
                     if code is not None:
                         add_id(fast_record.id)
+                        add_key(key_of(given))
                         add_origin(origin_code[fast_record.origin])
                         add_source(human)
                         add_line(line)
@@ -160,6 +167,8 @@ def scan(
                                 intern(synthetic.generator),
                                 intern(by) if by is not None else None,
                             )
+                            if synthetic.seed_id is not None:
+                                seeds[row] = synthetic.seed_id
                         row += 1
                         continue
             try:
@@ -187,6 +196,7 @@ def scan(
             ):
                 whole[row] = record
             add_id(record["id"])
+            add_key(key_of(given))
             add_origin(origin_code[record["origin"]])
             add_source(source_code[source])
             add_line(line)
@@ -219,6 +229,8 @@ def scan(
                     intern(synthetic["generator"]),
                     intern(by) if by is not None else None,
                 )
+                if synthetic.get("seed_id") is not None:
+                    seeds[row] = synthetic["seed_id"]
             review = record.get("review")
             if review is not None:
                 reviews[row] = (review["decision"], intern(review["by"]))

@@ -152,11 +152,18 @@ def fast_decoder(axes: Axes = ()) -> Any:
 @cache
 def gold_validator() -> SchemaValidator:
     """Reads only ``gold`` from a line: the other keys are parsed past but never built."""
+    return keys_validator(("gold",))
+
+
+@cache
+def keys_validator(keys: tuple[str, ...]) -> SchemaValidator:
+    """Reads only ``keys`` (each required) from a line, as any JSON value."""
     return SchemaValidator(
         {
             "type": "typed-dict",
             "fields": {
-                "gold": {"type": "typed-dict-field", "schema": {"type": "any"}, "required": True}
+                key: {"type": "typed-dict-field", "schema": {"type": "any"}, "required": True}
+                for key in keys
             },
             "extra_behavior": "ignore",
         }

@@ -76,6 +76,8 @@ class EvalSet:
     # synthetic row, and (review.decision, review.by) of every reviewed row.
     generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Sparse by row: the synthetic.seed_id of each paraphrase that names its seed.
+    seeds: dict[int, str] = field(default_factory=dict)
     file_index: array[int] = field(default_factory=lambda: array("H"))
     lines: array[int] = field(default_factory=lambda: array("I"))
     # Each row's `model.normalise.input_key`: what `duplicates` and `leakage` group by, 8 bytes
@@ -83,6 +85,10 @@ class EvalSet:
     input_keys: array[int] = field(default_factory=lambda: array("Q"))
     kept: dict[int, Example] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # The ``leakage.against`` files: training data, few-shot examples, prompts (docs/checks.md),
+    # and what resolving them found wrong (reported by ``leakage``).
+    against: list[Source] = field(default_factory=list)
+    against_findings: list[Finding] = field(default_factory=list)
     # The manifest's `split` (dev, test, ...): sets of different splits share no input.
     split: str | None = None
     results: str | None = None
@@ -131,6 +137,8 @@ class EvalSet:
         if synthetic is not None:
             by = sys.intern(label.by) if label.by is not None else None
             self.generated[row] = (sys.intern(synthetic.generator), by)
+            if synthetic.seed_id is not None:
+                self.seeds[row] = synthetic.seed_id
         review = example.review
         if review is not None:
             self.reviews[row] = (review.decision, sys.intern(review.by))

@@ -85,7 +85,7 @@ class ManifestFile(pytest.File):
         for name in registry():
             if name in BASE_ONLY and base is None:
                 continue  # ``changes``: only under --evalmix-base
-            if collected(name, evalset.policy):
+            if collected(name, evalset):
                 yield CheckItem.from_parent(self, name=name, evalset=evalset)
 
 
@@ -96,6 +96,9 @@ class CheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.evalset = evalset
         self.result: CheckResult | None = None
+        session = self.config.pluginmanager.getplugin("evalmix-session")
+        if session is not None:  # every set of the run, for the checks that compare sets
+            session.evalsets.setdefault(evalset.manifest, evalset)
 
     def runtest(self) -> None:
         session: EvalmixSession = self.config.pluginmanager.getplugin("evalmix-session")
@@ -157,6 +160,8 @@ class EvalmixSession:
         self.collected_ids: list[str] | None = None
         self.results_lines: list[str] = []
         self.base = _open_base(config)
+        # Every set with a check item in this process, by manifest (`CheckItem` adds itself).
+        self.evalsets: dict[str, EvalSet] = {}
 
     def context(self) -> Context:
         return Context(
@@ -166,6 +171,7 @@ class EvalmixSession:
             checkers=checkers.registered(),
             outcomes=outcomes_mod.merge_session(self.outcomes),
             base=self.base,
+            peers=tuple(self.evalsets.values()),
         )
 
     def is_manifest(self, name: str) -> bool:

@@ -77,15 +77,18 @@ class CheckReport:
         return "passed"
 
     def headline(self) -> str:
+        # A check may sum itself up in ``data["summary"]`` (duplicates: its number of groups).
+        extra = self.data.get("summary")
+        more = f"; {extra}" if isinstance(extra, str) and extra else ""
         if self.status == "failed":
             count = len(self.findings)
-            return f"FAILED ({count} finding{'s' if count != 1 else ''})"
+            return f"FAILED ({count} finding{'s' if count != 1 else ''}{more})"
         if self.status == "skipped":
             return f"skipped: {self.skipped}"
         if self.warnings:
             count = len(self.warnings)
-            return f"passed ({count} warning{'s' if count != 1 else ''})"
-        return "passed"
+            return f"passed ({count} warning{'s' if count != 1 else ''}{more})"
+        return f"passed ({extra})" if more else "passed"
 
 
 @dataclass

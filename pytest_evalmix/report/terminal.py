@@ -79,10 +79,14 @@ def _set_style(evalset: SetReport) -> Style:
 
 
 def _compact_status(check: CheckReport) -> str:
+    # A check may sum itself up in ``data["summary"]`` (duplicates: its number of groups).
+    extra = check.data.get("summary")
+    more = f"; {extra}" if isinstance(extra, str) and extra else ""
     if check.status == "failed":
-        return f"FAILED ({len(check.findings)})"
+        return f"FAILED ({len(check.findings)}{more})"
     if check.status == "skipped":
         return "skipped"
     if check.warnings:
-        return f"ok ({len(check.warnings)} warning{'s' if len(check.warnings) != 1 else ''})"
-    return "ok"
+        count = len(check.warnings)
+        return f"ok ({count} warning{'s' if count != 1 else ''}{more})"
+    return f"ok ({extra})" if more else "ok"
