@@ -149,10 +149,10 @@ def test_every_format_and_field_map(project: pytest.Pytester) -> None:
         )
     )
     (project.path / "data" / "inspect.jsonl").write_text(
-        json.dumps({"id": "i1", "input": "q", "target": "billing", "metadata": {"k": 1}}) + "\n"
+        json.dumps({"id": "i1", "input": "q?", "target": "billing", "metadata": {"k": 1}}) + "\n"
     )
     (project.path / "data" / "mine.jsonl").write_text(
-        json.dumps({"key": "m1", "question": "q", "answer": "billing"}) + "\n"
+        json.dumps({"key": "m1", "question": "q!", "answer": "billing"}) + "\n"
     )
     (project.path / "evals.evalmix.yaml").write_text(
         """evalmix: 1
@@ -171,7 +171,7 @@ data:
     fields: {id: key, input: question, gold: answer}
     defaults: {origin: production, label: {source: human}}
 examples:
-  - {id: inline-1, input: hi, gold: billing, origin: adversarial, label: {source: human}}
+  - {id: inline-1, input: hello, gold: billing, origin: adversarial, label: {source: human}}
 policy:
   mix: {tolerance: 0.5}
 """

@@ -59,7 +59,7 @@ def test_thirty_accepts_at_one_second_each_fail(
     write_log(project.path / ".evalmix", "sam", *RUBBER_STAMP)
     result = run(project, "--evalmix", *xdist)
     assert result.ret == 1
-    result.assert_outcomes(failed=1, passed=4, skipped=2)
+    result.assert_outcomes(failed=1, passed=5, skipped=2)
     assert review_failures(result) == [
         ".evalmix/reviews/sam.jsonl:1: -: reviewer sam accepted 30 of 30 candidates (100%, edits included), above max_accept_rate 95%: rubber-stamping — have someone re-review sam's accepted candidates and reject the weak ones: the propose-and-dispose loop only works if the reviewer is empowered to reject",
         ".evalmix/reviews/sam.jsonl:1: -: reviewer sam took a median 1 s per decision over 30 decisions, under min_median_seconds 3 s: too fast to have read each candidate beside its seed — re-review sam's decisions, reading each candidate and its seed in full",

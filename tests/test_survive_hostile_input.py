@@ -649,7 +649,7 @@ def test_a_gold_of_text_that_reads_as_a_number_matches_the_computed_number(
         *healthy()[:-3],
         calc("adv-a", "17 * 3 + 4", "55"),
         calc("adv-b", "2 * 19.99", " 39.98 "),
-        calc("adv-c", "17 * 3 + 4", "56"),
+        calc("adv-c", "4 + 17 * 3", "56"),
     ]
     write_set(records)
     out = clean(run(project, "--evalmix"))

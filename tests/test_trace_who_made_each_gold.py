@@ -27,7 +27,11 @@ def llm(rid: str, **label: Any) -> dict[str, Any]:
 def calc(rid: str, gold: Any, **label: Any) -> dict[str, Any]:
     return with_label(
         record(
-            rid, "adversarial", gold=gold, input={"ticket": "2 mugs", "expression": "2 * 19.99"}
+            rid,
+            "adversarial",
+            gold=gold,
+            # Each its own ticket: the same input twice would be a `duplicates` finding.
+            input={"ticket": f"2 mugs ({rid})", "expression": "2 * 19.99"},
         ),
         source="programmatic",
         **label,

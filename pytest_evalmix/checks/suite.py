@@ -57,9 +57,9 @@ def registry() -> dict[str, Check]:
         "failure-modes": failure_modes.check,
         "coverage": coverage.check,
         "review": review.check,
-        "changes": changes.check,
         "duplicates": duplicates.check,
         "leakage": leakage.check,
+        "changes": changes.check,
     }
 
 
