@@ -609,11 +609,11 @@ def test_without_inspect_ai_one_finding_names_the_extra(
 def test_the_schemas_know_the_new_forms() -> None:
     """`evalmix schema`: presets by name, field maps, defaults and results forms are checked,
     and so are the two rules that pydantic enforces in code (input not empty, gold not null)."""
-    from pytest_evalmix.formats.presets import PRESETS
+    from pytest_evalmix.formats.presets import NAMES
     from pytest_evalmix.model.records import PRESET_NAMES
     from test_export_json_schemas import errors, schema
 
-    assert sorted(PRESETS) == sorted(PRESET_NAMES)
+    assert sorted(NAMES) == sorted(PRESET_NAMES)
     manifest, example_schema = schema("manifest"), schema("example")
     good = {
         "evalmix": 1,
