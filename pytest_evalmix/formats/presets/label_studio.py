@@ -111,7 +111,8 @@ def convert(raw: dict[str, Any], fields: FieldMap) -> Converted:
     predictions = theirs_.get("predictions")
     entries = _entries(theirs_.pop("annotations", None), predictions, from_name)
     given = theirs_.pop("gold", None)  # the team's own settling of a disputed task
-    converted = _decide(entries, given, mine.get("label"), placed.get("id"), from_min, from_name)
+    label = mine.pop("label", None)  # merged into the label the annotations give
+    converted = _decide(entries, given, label, placed.get("id"), from_min, from_name)
     placed.update(converted.record)
     record = finish(mine, placed, theirs_)
     for ours, value in explicit.items():
