@@ -621,6 +621,8 @@ def test_the_schemas_know_the_new_forms() -> None:
             {"path": "a.json", "fields": "deepeval"},
             {"path": "b.yaml", "fields": {"preset": "promptfoo", "input": "vars.ticket"}},
             {"path": "c.csv", "fields": {"label.by": "annotator"}, "defaults": {"origin": "x"}},
+            {"path": "d.json", "fields": "label-studio"},
+            {"path": "e.json", "fields": {"preset": "label-studio", "gold": "intent"}},
         ],
         "fields": "inspect",
         "results": {"path": "logs/run.eval", "format": "inspect", "threshold": 0.5},
@@ -629,6 +631,7 @@ def test_the_schemas_know_the_new_forms() -> None:
     for bad in (
         {"evalmix": 1, "fields": "deepevall"},
         {"evalmix": 1, "fields": {"preset": "inspct"}},
+        {"evalmix": 1, "fields": "label_studio"},
         {"evalmix": 1, "data": [{"path": "a.json", "defaults": {"orgin": "production"}}]},
         {"evalmix": 1, "results": {"path": "out.json", "format": "promptfu"}},
         {"evalmix": 1, "results": {"format": "inspect"}},
