@@ -201,22 +201,26 @@ def _problem(
             " no result key",
             "name it in the field map: fields: {preset: label-studio, gold: <from_name>}",
         )
+    name = rid if rid is not None else "(no id)"
     if not entries:
         return (
-            f"Label Studio task {rid} has no annotation that gives a value (none, or all"
+            f"Label Studio task {name} has no annotation that gives a value (none, or all"
             " cancelled)",
             "annotate it in Label Studio, or export only the labelled tasks",
         )
-    said = ", ".join(
-        f"{item.entry['by']}: {json.dumps(item.entry['gold'], ensure_ascii=False)}"
-        for item in entries
-    )
+    said = ", ".join(f"{item.entry['by']}: {_shown(item.entry['gold'])}" for item in entries)
     return (
-        f"the annotators of Label Studio task {rid} disagree ({said}) and no annotation is"
+        f"the annotators of Label Studio task {name} disagree ({said}) and no annotation is"
         " marked ground truth",
         "settle it in Label Studio (mark the ground truth) and export again, or give the task"
         " `gold` and `label.adjudicated_by`",
     )
+
+
+def _shown(value: Any) -> str:
+    """A gold as the finding quotes it: its JSON, cut short (a textarea may hold pages)."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def result_value(result: Any, from_name: str | None) -> Any:

@@ -181,3 +181,30 @@ def test_json_min_rows_of_one_task_are_one_record_wherever_they_stand() -> None:
 def test_other_presets_keep_their_items_as_they_are() -> None:
     items = [(1, {"input": "x"}), (2, {"input": "y"})]
     assert list(presets.records(iter(items), FieldMap("inspect"))) == items
+
+
+def test_malformed_tasks_are_records_to_judge_never_a_crash() -> None:
+    """Whatever shape a hand-edited export takes, the preset returns a record (which `schema`
+    then judges) or a problem; it never raises."""
+    odd: list[dict[str, Any]] = [
+        {"id": True, "data": "text", "annotations": "none"},
+        {"id": 1, "data": {}, "annotations": [None, 3, {"result": "x"}, {"result": [None]}]},
+        {"data": {"a": 1}, "annotations": [annotation(None, choice("a"), lead_time="slow")]},
+        {"id": 2, "annotations": [annotation(1, choice("a"), parent_prediction=True)]},
+        {"id": 3, "annotations": [annotation(1, choice("a"), created_at=5, prediction=[])]},
+        {"id": 4, "annotations": [annotation(1, [{"value": {"choices": []}}], parent_prediction=1,
+                                             prediction={"id": 1, "result": None})]},
+    ]  # fmt: skip
+    for raw in odd:
+        converted = presets.apply(raw, PRESET, 1)
+        assert isinstance(converted.record, dict)
+    no_value = presets.apply(odd[1], PRESET, 1)
+    assert (
+        no_value.problem is not None
+        and "has no annotation that gives a value" in no_value.problem[0]
+    )
+    assert presets.apply(odd[2], PRESET, 1).record["label"]["annotations"][0] == {
+        "by": "user-unknown",
+        "gold": "a",
+        "at": "2026-10-01",
+    }
