@@ -609,11 +609,11 @@ def test_without_inspect_ai_one_finding_names_the_extra(
 def test_the_schemas_know_the_new_forms() -> None:
     """`evalmix schema`: presets by name, field maps, defaults and results forms are checked,
     and so are the two rules that pydantic enforces in code (input not empty, gold not null)."""
-    from pytest_evalmix.formats.presets import PRESETS
+    from pytest_evalmix.formats.presets import NAMES
     from pytest_evalmix.model.records import PRESET_NAMES
     from test_export_json_schemas import errors, schema
 
-    assert sorted(PRESETS) == sorted(PRESET_NAMES)
+    assert sorted(NAMES) == sorted(PRESET_NAMES)
     manifest, example_schema = schema("manifest"), schema("example")
     good = {
         "evalmix": 1,
@@ -621,6 +621,8 @@ def test_the_schemas_know_the_new_forms() -> None:
             {"path": "a.json", "fields": "deepeval"},
             {"path": "b.yaml", "fields": {"preset": "promptfoo", "input": "vars.ticket"}},
             {"path": "c.csv", "fields": {"label.by": "annotator"}, "defaults": {"origin": "x"}},
+            {"path": "d.json", "fields": "label-studio"},
+            {"path": "e.json", "fields": {"preset": "label-studio", "gold": "intent"}},
         ],
         "fields": "inspect",
         "results": {"path": "logs/run.eval", "format": "inspect", "threshold": 0.5},
@@ -629,6 +631,7 @@ def test_the_schemas_know_the_new_forms() -> None:
     for bad in (
         {"evalmix": 1, "fields": "deepevall"},
         {"evalmix": 1, "fields": {"preset": "inspct"}},
+        {"evalmix": 1, "fields": "label_studio"},
         {"evalmix": 1, "data": [{"path": "a.json", "defaults": {"orgin": "production"}}]},
         {"evalmix": 1, "results": {"path": "out.json", "format": "promptfu"}},
         {"evalmix": 1, "results": {"format": "inspect"}},

@@ -289,12 +289,12 @@ def _field_map(fields: str | dict[str, str] | None, shown: str, line: int) -> Fi
 
 
 def _preset(name: str, shown: str, line: int) -> str:
-    if name not in presets.PRESETS:
+    if name not in presets.NAMES:
         raise ManifestError(
             shown,
             line,
-            f"unknown field preset '{name}'{suggest(name, set(presets.PRESETS))}; "
-            f"presets: {', '.join(sorted(presets.PRESETS))}, or a mapping of our key to yours",
+            f"unknown field preset '{name}'{suggest(name, set(presets.NAMES))}; "
+            f"presets: {', '.join(sorted(presets.NAMES))}, or a mapping of our key to yours",
         )
     return name
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.evalset.validate import validate, validate_bytes
-from pytest_evalmix.formats import arrow, validators
+from pytest_evalmix.formats import arrow, presets, validators
 from pytest_evalmix.formats.readers import SUFFIXES, not_an_object, read
 from pytest_evalmix.model.evalset import EvalSet, Source
 from pytest_evalmix.model.records import Example
@@ -44,9 +44,8 @@ def source_records(
     fast = source.plain and not allow_extra
     collection = "tests" if source.fields.preset == "promptfoo" else "examples"
     try:
-        for position, (line, raw) in enumerate(
-            read(source.path, raw_jsonl=fast, collection=collection), 1
-        ):
+        items = read(source.path, raw_jsonl=fast, collection=collection)
+        for position, (line, raw) in enumerate(presets.records(items, source.fields), 1):
             if isinstance(raw, RecordError):
                 yield line, raw
             elif isinstance(raw, bytes):

@@ -39,7 +39,10 @@ def validate_bytes(raw: bytes, line: int) -> Example | RecordError:
 def validate(
     raw: dict[str, Any], line: int, source: Source, allow_extra: bool, position: int = 0
 ) -> Example | RecordError:
-    record = apply(raw, source, position)
+    record, problem = convert(raw, source, position)
+    if problem is not None and "gold" not in record:
+        rid = record.get("id")
+        return RecordError(line, *problem, id=rid if isinstance(rid, str) and rid else None)
     if allow_extra:
         record = _strip_extra(record)
     try:
@@ -52,19 +55,28 @@ def apply(raw: dict[str, Any], source: Source, position: int = 0) -> dict[str, A
     """Their record as ours: the field map (or preset), then the file's defaults. A preset's
     own proposal (DeepEval's synthesizer marks) fills a field only when neither the record nor
     the defaults give it."""
+    return convert(raw, source, position)[0]
+
+
+def convert(
+    raw: dict[str, Any], source: Source, position: int = 0
+) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """`apply`, and what the preset found wrong when it could give no gold (a Label Studio
+    task whose annotators disagree): the record's finding unless the defaults give one."""
+    problem = None
     if source.plain:
-        return raw
+        return raw, None
     if source.fields.plain:
         record = raw
     else:
         converted = presets.apply(raw, source.fields, position)
-        record = converted.record
+        record, problem = converted.record, converted.problem
         for key, value in converted.fallback.items():
             if key not in record and key not in source.defaults:
                 record[key] = value
     if source.defaults:
         record = policy_mod.merge(source.defaults, record)
-    return record
+    return record, problem
 
 
 def _strip_extra(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:

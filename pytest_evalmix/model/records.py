@@ -137,7 +137,7 @@ EXAMPLE_KEYS: dict[str, set[str]] = {
 }
 
 
-PRESET_NAMES = ("deepeval", "inspect", "promptfoo")
+PRESET_NAMES = ("deepeval", "inspect", "promptfoo", "label-studio")
 _FIELD_NAMES: list[JsonValue] = [*sorted(Example.model_fields)]
 _PRESET_SCHEMA = {"enum": list(PRESET_NAMES)}
 FieldsForm = Annotated[
