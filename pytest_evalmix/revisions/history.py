@@ -1,0 +1,397 @@
+"""How an eval set has moved over its git history: the rows of ``evalmix history`` (docs/cli.md).
+
+Git reads every revision (``git log`` for the commits and the files each one changed, then
+``git ls-tree`` and ``git cat-file`` per commit), so nothing is checked out. Each commit's
+manifest is resolved by `git.layout_at`, the same resolver as ``--evalmix-base``, so the globs,
+field maps and presets are the loader's own.
+
+A commit costs what changed in it, not a load. Each data file is reduced once to a `Part` (its
+records as small tuples: id, origin, whether the gold is an LLM's, the provisional deadline),
+kept by blob id and carried to every commit where the blob is unchanged. A plain JSONL file
+that did change is split into lines, and only a line never seen before is validated: a line of
+the same bytes is the same record (the idea of `revisions.delta`). Other formats are read whole
+through the loader's own readers, once per blob.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_evalmix.errors import ManifestError, RecordError
+from pytest_evalmix.evalset.sources import inline_records, plain_jsonl, source_records
+from pytest_evalmix.evalset.validate import validate_bytes
+from pytest_evalmix.files.paths import display_path
+from pytest_evalmix.model.evalset import EvalSet
+from pytest_evalmix.model.records import Example
+from pytest_evalmix.revisions import git
+
+ORIGINS = ("production", "synthetic", "adversarial")
+# One record: id, index into ORIGINS, gold labelled llm, provisional, backfill_by.
+Entry = tuple[str, int, bool, bool, dt.date | None]
+# Reads a set's results file (written at the path, shown by the name) for the given ids: per
+# id, passed, failed or no result (None). The caller brings the results reader, a layer apart.
+Outcomes = Callable[[Path, str, EvalSet, list[str]], Sequence[bool | None]]
+
+
+class HistoryError(Exception):
+    """``evalmix history`` cannot run here: a usage error (exit 4) that names the ref or path."""
+
+
+@dataclass
+class Row:
+    """One commit that changed the set; ``error`` says why the set could not be read there."""
+
+    commit: str
+    date: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORIGINS, 0))
+    llm_golds: int = 0
+    open: int = 0
+    overdue: int = 0
+    pass_rates: dict[str, float] | None = None
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def shares(self) -> dict[str, float]:
+        total = self.total
+        return {o: round(self.counts[o] / total, 4) if total else 0.0 for o in ORIGINS}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "date": self.date,
+            "counts": dict(self.counts),
+            "shares": self.shares,
+            "llm_golds": self.llm_golds,
+            "provisional": {"open": self.open, "overdue": self.overdue},
+            "pass_rates": None if self.pass_rates is None else dict(self.pass_rates),
+            "error": self.error,
+        }
+
+
+@dataclass
+class History:
+    name: str
+    manifest: str
+    rows: list[Row]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"set": self.name, "commits": [row.as_json() for row in self.rows]}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One data file (or the manifest's inline records), reduced: its records in file order,
+    the first of a repeated id only, as the loader keeps them."""
+
+    entries: tuple[Entry, ...]
+    ids: frozenset[str]
+
+
+def _part(entries: Iterable[Entry]) -> Part:
+    seen: set[str] = set()
+    kept: list[Entry] = []
+    for entry in entries:
+        if entry[0] not in seen:
+            seen.add(entry[0])
+            kept.append(entry)
+    return Part(tuple(kept), frozenset(seen))
+
+
+def _entry(example: Example) -> Entry:
+    label = example.label
+    provisional = label.provisional
+    return (
+        example.id,
+        ORIGINS.index(example.origin),
+        label.source == "llm",
+        provisional is not None,
+        provisional.backfill_by if provisional is not None else None,
+    )
+
+
+class _Walk:
+    """The caches carried from commit to commit."""
+
+    def __init__(
+        self, rootdir: Path, project_policy: Mapping[str, Any], outcomes: Outcomes | None
+    ) -> None:
+        self.rootdir = rootdir
+        self.outcomes = outcomes
+        self.project_policy = project_policy
+        self.lines: dict[bytes, Entry | None] = {}
+        self.jsonl: dict[str, Part] = {}
+        self.parts: dict[tuple[Any, ...], Part] = {}
+
+    def blob(self, blob: str) -> bytes:
+        out = subprocess.run(
+            ["git", "cat-file", "blob", blob],
+            cwd=self.rootdir,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if out.returncode:
+            raise OSError(f"git cat-file could not read {blob}")
+        return out.stdout
+
+    def jsonl_part(self, blob: str) -> Part:
+        """A plain JSONL blob: a line seen before (in any blob) is not validated again."""
+        part = self.jsonl.get(blob)
+        if part is not None:
+            return part
+        cache = self.lines
+        entries: list[Entry] = []
+        for number, line in enumerate(self.blob(blob).split(b"\n"), 1):
+            try:
+                entry = cache[line]
+            except KeyError:
+                if not line.strip():
+                    entry = cache[line] = None
+                else:
+                    parsed = validate_bytes(line.rstrip(b"\r"), number)
+                    entry = cache[line] = _entry(parsed) if isinstance(parsed, Example) else None
+            if entry is not None:
+                entries.append(entry)
+        part = self.jsonl[blob] = _part(entries)
+        return part
+
+    def row(self, commit: str, date: str, manifest: str) -> Row | None:
+        """The row of one commit, or ``None`` when the manifest does not exist there."""
+        row = Row(commit=commit, date=date)
+        base = git.Base(ref=commit, commit=commit, rootdir=self.rootdir)
+        with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
+            root = Path(tmp)
+            try:
+                evalset = git.layout_at(base, manifest, self.project_policy, root)
+                if evalset is None:
+                    return None
+                parts = self.parts_of(base, evalset, root, manifest)
+            except ManifestError as exc:
+                row.error = str(exc)
+                return row
+            except OSError as exc:
+                row.error = f"git could not read the set: {exc}"
+                return row
+            entries = _combine(parts)
+            _count(row, entries, dt.date.fromisoformat(date))
+            row.pass_rates = self.pass_rates(base, evalset, root, entries)
+        return row
+
+    def parts_of(self, base: git.Base, evalset: EvalSet, root: Path, manifest: str) -> list[Part]:
+        tree = base.tree()
+        allow_extra = evalset.policy.schema_.extra == "allow"
+        parts: list[Part] = []
+        if evalset.inline:
+            key: tuple[Any, ...] = ("inline", tree[manifest], allow_extra)
+            if key not in self.parts:
+                records = inline_records(evalset.inline, evalset.inline_source, allow_extra)
+                self.parts[key] = _part(
+                    _entry(r) for _, r in records if not isinstance(r, RecordError)
+                )
+            parts.append(self.parts[key])
+        for source in evalset.record_files:
+            shown = display_path(source.path, root)
+            names = sorted(n for n in tree if n == shown or n.startswith(shown + "/"))
+            if plain_jsonl(source) and not allow_extra and names == [shown]:
+                parts.append(self.jsonl_part(tree[shown]))
+                continue
+            key = (
+                tuple((n, tree[n]) for n in names),
+                shown,
+                repr(source.fields),
+                repr(sorted(source.defaults.items())),
+                allow_extra,
+            )
+            if key not in self.parts:
+                base.extract([(tree[n], root / n) for n in names]).finish()
+                self.parts[key] = _part(
+                    _entry(r)
+                    for _, r in source_records(source, allow_extra)
+                    if not isinstance(r, RecordError)
+                )
+            parts.append(self.parts[key])
+        return parts
+
+    def pass_rates(
+        self, base: git.Base, evalset: EvalSet, root: Path, entries: tuple[Entry, ...]
+    ) -> dict[str, float] | None:
+        """Pass rates by origin from the set's results file as committed here, else ``None``."""
+        if evalset.results_path is None or self.outcomes is None:
+            return None
+        shown = display_path(evalset.results_path, root)
+        blob = base.tree().get(shown)
+        if blob is None:
+            return None
+        path = root / shown
+        base.extract([(blob, path)]).finish()
+        outcomes = self.outcomes(path, shown, evalset, [entry[0] for entry in entries])
+        passed = [0, 0, 0]
+        judged = [0, 0, 0]
+        for entry, outcome in zip(entries, outcomes, strict=False):
+            if outcome is not None:
+                passed[entry[1]] += outcome
+                judged[entry[1]] += 1
+        return {o: round(passed[i] / judged[i], 4) for i, o in enumerate(ORIGINS) if judged[i]}
+
+
+def _combine(parts: list[Part]) -> tuple[Entry, ...]:
+    """The set's records: the parts joined, a repeated id kept only the first time."""
+    if len(parts) == 1:
+        return parts[0].entries
+    overlap = False
+    seen: set[str] = set()
+    for part in parts:
+        if not seen.isdisjoint(part.ids):
+            overlap = True
+            break
+        seen |= part.ids
+    if not overlap:
+        return tuple(entry for part in parts for entry in part.entries)
+    return _part(entry for part in parts for entry in part.entries).entries
+
+
+def _count(row: Row, entries: tuple[Entry, ...], today: dt.date) -> None:
+    counts = [0, 0, 0]
+    for _, origin, llm, provisional, backfill_by in entries:
+        counts[origin] += 1
+        row.llm_golds += llm
+        if provisional:
+            row.open += 1
+            row.overdue += backfill_by is not None and backfill_by < today
+    row.counts = dict(zip(ORIGINS, counts, strict=True))
+
+
+def _git(rootdir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=rootdir, capture_output=True, stdin=subprocess.DEVNULL, check=False
+        )
+    except FileNotFoundError:
+        raise HistoryError("git is not installed or not on PATH") from None
+
+
+def _resolve(rootdir: Path, ref: str, option: str) -> str:
+    if not ref.strip() or ref.startswith("-") or "\0" in ref:
+        raise HistoryError(f"{option} {ref!r}: not a git revision; name a branch, tag or commit")
+    out = _git(rootdir, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    commit = out.stdout.decode("ascii", "replace").strip()
+    if out.returncode or not commit:
+        raise HistoryError(
+            f"{option} {ref!r}: git cannot resolve it to a commit; name a branch, tag or commit "
+            "that exists here (in a shallow clone, fetch the whole history first)"
+        )
+    return commit
+
+
+def commits(rootdir: Path, since: str | None) -> list[tuple[str, str, set[str]]]:
+    """``(commit, date, files it changed below the rootdir)``, newest first, along the first
+    parent of HEAD (of ``since..HEAD`` with ``since``)."""
+    inside = _git(rootdir, "rev-parse", "--is-inside-work-tree")
+    if inside.returncode or inside.stdout.strip() != b"true":
+        raise HistoryError(f"{rootdir} is not inside a git work tree; run it in a git checkout")
+    head = _resolve(rootdir, "HEAD", "HEAD")
+    span = head if since is None else f"{_resolve(rootdir, since, '--since')}..{head}"
+    out = _git(
+        rootdir,
+        "log",
+        "-z",
+        "--first-parent",
+        "-m",
+        "--no-renames",
+        "--relative",
+        "--name-only",
+        "--format=%x01%H %cs",
+        "--end-of-options",
+        span,
+        "--",
+        ".",
+    )
+    if out.returncode:
+        raise HistoryError(f"git log failed: {out.stderr.decode('utf-8', 'replace').strip()}")
+    found: list[tuple[str, str, set[str]]] = []
+    for chunk in out.stdout.split(b"\x01")[1:]:
+        header, _, rest = chunk.partition(b"\0")
+        commit, _, date = header.decode("ascii", "replace").partition(" ")
+        names = {os.fsdecode(n.strip(b"\n")) for n in rest.split(b"\0") if n.strip(b"\n")}
+        if found and found[-1][0] == commit:  # -m lists a merge once per parent
+            found[-1][2].update(names)
+        else:
+            found.append((commit, date, names))
+    return found
+
+
+def history(
+    rootdir: Path,
+    manifest: Path,
+    project_policy: Mapping[str, Any],
+    *,
+    since: str | None = None,
+    max_commits: int | None = None,
+    outcomes: Outcomes | None = None,
+) -> History:
+    """The rows of ``evalmix history MANIFEST``, newest first (docs/cli.md). Pass rates need
+    ``outcomes``, the results reader."""
+    shown = display_path(manifest.absolute(), rootdir)
+    if shown.startswith("../") or os.path.isabs(shown):
+        raise HistoryError(f"{shown}: the manifest is not inside the rootdir {rootdir}")
+    walk = _Walk(rootdir, project_policy, outcomes)
+    rows: list[Row] = []
+    name = manifest.name.split(".evalmix.")[0]
+    for commit, date, changed in commits(rootdir, since):
+        if max_commits is not None and len(rows) >= max_commits:
+            break
+        base = git.Base(ref=commit, commit=commit, rootdir=rootdir)
+        tree = base.tree()
+        if shown not in changed and not _touches(walk, base, shown, changed, tree):
+            continue
+        row = walk.row(commit, date, shown)
+        if row is None:
+            row = Row(commit=commit, date=date, error=f"{shown}: the manifest was deleted")
+        rows.append(row)
+    return History(name=_name(walk, rootdir, shown) or name, manifest=shown, rows=rows)
+
+
+def _touches(
+    walk: _Walk, base: git.Base, manifest: str, changed: set[str], tree: Mapping[str, str]
+) -> bool:
+    """Whether a commit changed one of the set's data files (the set as of that commit)."""
+    if manifest not in tree or not changed:
+        return False
+    with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
+        root = Path(tmp)
+        try:
+            evalset = git.layout_at(base, manifest, walk.project_policy, root)
+        except (ManifestError, OSError):
+            return True  # a row will say why
+        if evalset is None:
+            return False
+        for source in evalset.record_files:
+            shown = display_path(source.path, root)
+            if any(n == shown or n.startswith(shown + "/") for n in changed):
+                return True
+    return False
+
+
+def _name(walk: _Walk, rootdir: Path, manifest: str) -> str | None:
+    """The set's name as its manifest at HEAD gives it."""
+    base = git.Base(ref="HEAD", commit="HEAD", rootdir=rootdir)
+    with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
+        try:
+            evalset = git.layout_at(base, manifest, walk.project_policy, Path(tmp))
+        except (ManifestError, OSError):
+            return None
+    return evalset.name if evalset is not None else None
+
+
+__all__ = ["ORIGINS", "History", "HistoryError", "Outcomes", "Row", "commits", "history"]
