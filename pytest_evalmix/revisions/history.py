@@ -19,8 +19,11 @@ import datetime as dt
 import os
 import subprocess
 import tempfile
+from bisect import bisect_left, insort
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -89,23 +92,65 @@ class History:
         return {"set": self.name, "commits": [row.as_json() for row in self.rows]}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Part:
-    """One data file (or the manifest's inline records), reduced: its records in file order,
-    the first of a repeated id only, as the loader keeps them."""
+    """One data file (or the manifest's inline records), reduced: the first record of each id,
+    as the loader keeps it, and their sums. Never changed once made: a new version of a file
+    is a new `Part`, made from the old one and git's diff of the two (`updated`)."""
 
-    entries: tuple[Entry, ...]
-    ids: frozenset[str]
+    by_id: dict[str, Entry]
+    repeated: bool  # an id was repeated in the file: no update from a diff
+    counts: list[int]
+    llm: int
+    open: int
+    deadlines: list[dt.date]  # sorted: the backfill_by dates of its provisional labels
+
+    def overdue(self, today: dt.date) -> int:
+        return bisect_left(self.deadlines, today)
+
+    def updated(self, removed: list[Entry], added: list[Entry]) -> Part | None:
+        """This part with the records of the removed lines taken out and of the added lines
+        put in; ``None`` where that is not what the loader would keep (a repeated id)."""
+        if self.repeated:
+            return None
+        by_id = dict(self.by_id)
+        counts = list(self.counts)
+        llm, open_, deadlines = self.llm, self.open, list(self.deadlines)
+        for entry in removed:
+            if by_id.pop(entry[0], None) != entry:
+                return None
+            counts[entry[1]] -= 1
+            llm -= entry[2]
+            open_ -= entry[3]
+            if entry[3] and entry[4] is not None:
+                del deadlines[bisect_left(deadlines, entry[4])]
+        for entry in added:
+            if entry[0] in by_id:
+                return None
+            by_id[entry[0]] = entry
+            counts[entry[1]] += 1
+            llm += entry[2]
+            open_ += entry[3]
+            if entry[3] and entry[4] is not None:
+                insort(deadlines, entry[4])
+        return Part(by_id, False, counts, llm, open_, deadlines)
 
 
-def _part(entries: Iterable[Entry]) -> Part:
-    seen: set[str] = set()
-    kept: list[Entry] = []
-    for entry in entries:
-        if entry[0] not in seen:
-            seen.add(entry[0])
-            kept.append(entry)
-    return Part(tuple(kept), frozenset(seen))
+def _part(found: Iterable[Entry]) -> Part:
+    entries = list(found)
+    entries.reverse()  # so that the first record of an id is the one a dict keeps
+    by_id = dict(zip(map(itemgetter(0), entries), entries, strict=True))
+    entries.reverse()
+    kept = by_id.values()
+    by_origin = Counter(map(itemgetter(1), kept))
+    return Part(
+        by_id=by_id,
+        repeated=len(by_id) != len(entries),
+        counts=[by_origin[0], by_origin[1], by_origin[2]],
+        llm=sum(map(itemgetter(2), kept)),
+        open=sum(map(itemgetter(3), kept)),
+        deadlines=sorted(e[4] for e in kept if e[3] and e[4] is not None),
+    )
 
 
 def _entry(example: Example) -> Entry:
@@ -120,6 +165,43 @@ def _entry(example: Example) -> Entry:
     )
 
 
+class _Blobs:
+    """Blobs read through one ``git cat-file --batch`` for the whole walk."""
+
+    def __init__(self, rootdir: Path) -> None:
+        self.rootdir = rootdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, blob: str) -> bytes:
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self.rootdir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(blob.encode("ascii") + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        if len(header) != 3 or header[1] != b"blob":
+            raise OSError(f"git cat-file could not read {blob}")
+        size = int(header[2])
+        data = self.proc.stdout.read(size)
+        self.proc.stdout.read(1)  # the newline after each object
+        if len(data) != size:
+            raise OSError(f"git cat-file cut {blob} short")
+        return data
+
+    def close(self) -> None:
+        if self.proc is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait()
+            self.proc = None
+
+
 class _Walk:
     """The caches carried from commit to commit."""
 
@@ -129,52 +211,67 @@ class _Walk:
         self.rootdir = rootdir
         self.outcomes = outcomes
         self.project_policy = project_policy
+        self.blobs = _Blobs(rootdir)
         self.lines: dict[bytes, Entry | None] = {}
         self.jsonl: dict[str, Part] = {}
+        # file name -> the blob of it read last, and its lines
+        self.latest: dict[str, tuple[str, set[bytes]]] = {}
+        self.disjoint: dict[tuple[int, int], bool] = {}
         self.parts: dict[tuple[Any, ...], Part] = {}
 
-    def blob(self, blob: str) -> bytes:
-        out = subprocess.run(
-            ["git", "cat-file", "blob", blob],
-            cwd=self.rootdir,
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-        if out.returncode:
-            raise OSError(f"git cat-file could not read {blob}")
-        return out.stdout
-
-    def jsonl_part(self, blob: str) -> Part:
-        """A plain JSONL blob: a line seen before (in any blob) is not validated again."""
+    def jsonl_part(self, name: str, blob: str) -> Part:
+        """A plain JSONL blob. Where an earlier version of the file was read, the lines not in
+        both (as sets of bytes, compared in C) are the records to take out and put in; else
+        every line is read. Either way a line seen before (in any blob) is not validated
+        again."""
         part = self.jsonl.get(blob)
         if part is not None:
             return part
-        cache = self.lines
-        entries: list[Entry] = []
-        for number, line in enumerate(self.blob(blob).split(b"\n"), 1):
-            try:
-                entry = cache[line]
-            except KeyError:
-                if not line.strip():
-                    entry = cache[line] = None
-                else:
-                    parsed = validate_bytes(line.rstrip(b"\r"), number)
-                    entry = cache[line] = _entry(parsed) if isinstance(parsed, Example) else None
-            if entry is not None:
-                entries.append(entry)
-        part = self.jsonl[blob] = _part(entries)
+        lines = set(self.blobs.read(blob).split(b"\n"))
+        self.learn(lines.difference(self.lines))
+        entry = self.lines.__getitem__
+        before = self.latest.get(name)
+        if before is not None:
+            old_blob, old_lines = before
+            part = self.jsonl[old_blob].updated(
+                list(filter(None, map(entry, old_lines.difference(lines)))),
+                list(filter(None, map(entry, lines.difference(old_lines)))),
+            )
+        if part is None:  # a repeated id: the file's order decides which record is kept
+            ordered = self.blobs.read(blob).split(b"\n")
+            part = _part(filter(None, map(entry, ordered)))
+        self.jsonl[blob] = part
+        self.latest[name] = (blob, lines)
         return part
 
-    def row(self, commit: str, date: str, manifest: str) -> Row | None:
-        """The row of one commit, or ``None`` when the manifest does not exist there."""
-        row = Row(commit=commit, date=date)
-        base = git.Base(ref=commit, commit=commit, rootdir=self.rootdir)
+    def learn(self, lines: Iterable[bytes]) -> None:
+        cache = self.lines
+        for line in lines:
+            if not line.strip():
+                cache[line] = None
+            else:
+                parsed = validate_bytes(line.rstrip(b"\r"), 0)
+                cache[line] = _entry(parsed) if isinstance(parsed, Example) else None
+
+    def row(self, base: git.Base, date: str, manifest: str, changed: set[str]) -> Row | None:
+        """The row of one commit; ``None`` when it changed nothing of the set (or the set did
+        not exist there)."""
+        row = Row(commit=base.commit, date=date)
+        tree = base.tree()
+        if manifest not in tree:
+            if manifest in changed:
+                row.error = f"{manifest}: the manifest was deleted"
+                return row
+            return None
+        if not changed:
+            return None
         with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
             root = Path(tmp)
             try:
                 evalset = git.layout_at(base, manifest, self.project_policy, root)
                 if evalset is None:
+                    return None
+                if manifest not in changed and not _touches(evalset, root, changed):
                     return None
                 parts = self.parts_of(base, evalset, root, manifest)
             except ManifestError as exc:
@@ -183,10 +280,27 @@ class _Walk:
             except OSError as exc:
                 row.error = f"git could not read the set: {exc}"
                 return row
-            entries = _combine(parts)
-            _count(row, entries, dt.date.fromisoformat(date))
-            row.pass_rates = self.pass_rates(base, evalset, root, entries)
+            today = dt.date.fromisoformat(date)
+            if self.overlap(parts):
+                parts = [_part(entry for part in parts for entry in part.by_id.values())]
+            row.counts = {o: sum(p.counts[i] for p in parts) for i, o in enumerate(ORIGINS)}
+            row.llm_golds = sum(p.llm for p in parts)
+            row.open = sum(p.open for p in parts)
+            row.overdue = sum(p.overdue(today) for p in parts)
+            row.pass_rates = self.pass_rates(base, evalset, root, parts)
         return row
+
+    def overlap(self, parts: list[Part]) -> bool:
+        """Whether an id is in two parts (the loader keeps only its first record). Parts are
+        kept for the whole walk, so a pair is compared once."""
+        for i, first in enumerate(parts):
+            for second in parts[i + 1 :]:
+                key = (id(first), id(second))
+                if key not in self.disjoint:
+                    self.disjoint[key] = first.by_id.keys().isdisjoint(second.by_id.keys())
+                if not self.disjoint[key]:
+                    return True
+        return False
 
     def parts_of(self, base: git.Base, evalset: EvalSet, root: Path, manifest: str) -> list[Part]:
         tree = base.tree()
@@ -204,7 +318,7 @@ class _Walk:
             shown = display_path(source.path, root)
             names = sorted(n for n in tree if n == shown or n.startswith(shown + "/"))
             if plain_jsonl(source) and not allow_extra and names == [shown]:
-                parts.append(self.jsonl_part(tree[shown]))
+                parts.append(self.jsonl_part(shown, tree[shown]))
                 continue
             key = (
                 tuple((n, tree[n]) for n in names),
@@ -224,7 +338,7 @@ class _Walk:
         return parts
 
     def pass_rates(
-        self, base: git.Base, evalset: EvalSet, root: Path, entries: tuple[Entry, ...]
+        self, base: git.Base, evalset: EvalSet, root: Path, parts: list[Part]
     ) -> dict[str, float] | None:
         """Pass rates by origin from the set's results file as committed here, else ``None``."""
         if evalset.results_path is None or self.outcomes is None:
@@ -235,6 +349,7 @@ class _Walk:
             return None
         path = root / shown
         base.extract([(blob, path)]).finish()
+        entries = [entry for part in parts for entry in part.by_id.values()]
         outcomes = self.outcomes(path, shown, evalset, [entry[0] for entry in entries])
         passed = [0, 0, 0]
         judged = [0, 0, 0]
@@ -245,31 +360,13 @@ class _Walk:
         return {o: round(passed[i] / judged[i], 4) for i, o in enumerate(ORIGINS) if judged[i]}
 
 
-def _combine(parts: list[Part]) -> tuple[Entry, ...]:
-    """The set's records: the parts joined, a repeated id kept only the first time."""
-    if len(parts) == 1:
-        return parts[0].entries
-    overlap = False
-    seen: set[str] = set()
-    for part in parts:
-        if not seen.isdisjoint(part.ids):
-            overlap = True
-            break
-        seen |= part.ids
-    if not overlap:
-        return tuple(entry for part in parts for entry in part.entries)
-    return _part(entry for part in parts for entry in part.entries).entries
-
-
-def _count(row: Row, entries: tuple[Entry, ...], today: dt.date) -> None:
-    counts = [0, 0, 0]
-    for _, origin, llm, provisional, backfill_by in entries:
-        counts[origin] += 1
-        row.llm_golds += llm
-        if provisional:
-            row.open += 1
-            row.overdue += backfill_by is not None and backfill_by < today
-    row.counts = dict(zip(ORIGINS, counts, strict=True))
+def _touches(evalset: EvalSet, root: Path, changed: set[str]) -> bool:
+    """Whether a commit changed one of the set's data files (the set as of that commit)."""
+    for source in evalset.record_files:
+        shown = display_path(source.path, root)
+        if any(n == shown or n.startswith(shown + "/") for n in changed):
+            return True
+    return False
 
 
 def _git(rootdir: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -348,39 +445,17 @@ def history(
     walk = _Walk(rootdir, project_policy, outcomes)
     rows: list[Row] = []
     name = manifest.name.split(".evalmix.")[0]
-    for commit, date, changed in commits(rootdir, since):
-        if max_commits is not None and len(rows) >= max_commits:
-            break
-        base = git.Base(ref=commit, commit=commit, rootdir=rootdir)
-        tree = base.tree()
-        if shown not in changed and not _touches(walk, base, shown, changed, tree):
-            continue
-        row = walk.row(commit, date, shown)
-        if row is None:
-            row = Row(commit=commit, date=date, error=f"{shown}: the manifest was deleted")
-        rows.append(row)
+    try:
+        for commit, date, changed in commits(rootdir, since):
+            if max_commits is not None and len(rows) >= max_commits:
+                break
+            base = git.Base(ref=commit, commit=commit, rootdir=rootdir)
+            row = walk.row(base, date, shown, changed)
+            if row is not None:
+                rows.append(row)
+    finally:
+        walk.blobs.close()
     return History(name=_name(walk, rootdir, shown) or name, manifest=shown, rows=rows)
-
-
-def _touches(
-    walk: _Walk, base: git.Base, manifest: str, changed: set[str], tree: Mapping[str, str]
-) -> bool:
-    """Whether a commit changed one of the set's data files (the set as of that commit)."""
-    if manifest not in tree or not changed:
-        return False
-    with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
-        root = Path(tmp)
-        try:
-            evalset = git.layout_at(base, manifest, walk.project_policy, root)
-        except (ManifestError, OSError):
-            return True  # a row will say why
-        if evalset is None:
-            return False
-        for source in evalset.record_files:
-            shown = display_path(source.path, root)
-            if any(n == shown or n.startswith(shown + "/") for n in changed):
-                return True
-    return False
 
 
 def _name(walk: _Walk, rootdir: Path, manifest: str) -> str | None:
