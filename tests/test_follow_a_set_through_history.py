@@ -249,3 +249,27 @@ def test_the_html_is_self_contained_and_escapes_a_hostile_name(
     assert html.count("<polyline") == 3 + 3 + 1 + 2 + 3
     # Three readable commits, oldest first: one point each on every line drawn.
     assert html.count("<circle") == 3 * (3 + 3 + 1 + 2) + 2 + 2 + 0
+
+
+def test_deleting_a_data_file_is_a_row_and_a_repeated_id_counts_once(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    first = commit(
+        root,
+        "2026-03-01",
+        "two files",
+        {
+            MANIFEST: manifest(),
+            "evals/data/a.jsonl": jsonl([record("p1"), record("p2")]),
+            # p1 again: the loader keeps the first, from a.jsonl
+            "evals/data/b.jsonl": jsonl([record("p1", "synthetic"), record("a1", "adversarial")]),
+        },
+    )
+    (root / "evals/data/b.jsonl").unlink()
+    second = commit(root, "2026-03-02", "drop b", {})
+    done = evalmix(root, "history", MANIFEST, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    got = [(r["commit"], r["counts"]) for r in json.loads(done.stdout)["commits"]]
+    assert got == [(second, counts(2, 0, 0)), (first, counts(2, 0, 1))]

@@ -136,7 +136,7 @@ class Part:
         return Part(by_id, False, counts, llm, open_, deadlines)
 
 
-def _part(found: Iterable[Entry]) -> Part:
+def part_of(found: Iterable[Entry]) -> Part:
     entries = list(found)
     entries.reverse()  # so that the first record of an id is the one a dict keeps
     by_id = dict(zip(map(itemgetter(0), entries), entries, strict=True))
@@ -239,7 +239,7 @@ class _Walk:
             )
         if part is None:  # a repeated id: the file's order decides which record is kept
             ordered = self.blobs.read(blob).split(b"\n")
-            part = _part(filter(None, map(entry, ordered)))
+            part = part_of(filter(None, map(entry, ordered)))
         self.jsonl[blob] = part
         self.latest[name] = (blob, lines)
         return part
@@ -272,7 +272,9 @@ class _Walk:
                 if evalset is None:
                     return None
                 if manifest not in changed and not _touches(evalset, root, changed):
-                    return None
+                    gone = {name for name in changed if name not in tree}
+                    if not gone or not self.had(base.commit, manifest, gone):
+                        return None
                 parts = self.parts_of(base, evalset, root, manifest)
             except ManifestError as exc:
                 row.error = str(exc)
@@ -282,13 +284,23 @@ class _Walk:
                 return row
             today = dt.date.fromisoformat(date)
             if self.overlap(parts):
-                parts = [_part(entry for part in parts for entry in part.by_id.values())]
+                parts = [part_of(entry for part in parts for entry in part.by_id.values())]
             row.counts = {o: sum(p.counts[i] for p in parts) for i, o in enumerate(ORIGINS)}
             row.llm_golds = sum(p.llm for p in parts)
             row.open = sum(p.open for p in parts)
             row.overdue = sum(p.overdue(today) for p in parts)
             row.pass_rates = self.pass_rates(base, evalset, root, parts)
         return row
+
+    def had(self, commit: str, manifest: str, gone: set[str]) -> bool:
+        """Whether the set at the commit's parent read one of the files the commit deleted."""
+        parent = git.Base(ref=f"{commit}^", commit=f"{commit}^", rootdir=self.rootdir)
+        with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
+            try:
+                evalset = git.layout_at(parent, manifest, self.project_policy, Path(tmp))
+            except (ManifestError, OSError):
+                return False
+            return evalset is not None and _touches(evalset, Path(tmp), gone)
 
     def overlap(self, parts: list[Part]) -> bool:
         """Whether an id is in two parts (the loader keeps only its first record). Parts are
@@ -310,7 +322,7 @@ class _Walk:
             key: tuple[Any, ...] = ("inline", tree[manifest], allow_extra)
             if key not in self.parts:
                 records = inline_records(evalset.inline, evalset.inline_source, allow_extra)
-                self.parts[key] = _part(
+                self.parts[key] = part_of(
                     _entry(r) for _, r in records if not isinstance(r, RecordError)
                 )
             parts.append(self.parts[key])
@@ -329,7 +341,7 @@ class _Walk:
             )
             if key not in self.parts:
                 base.extract([(tree[n], root / n) for n in names]).finish()
-                self.parts[key] = _part(
+                self.parts[key] = part_of(
                     _entry(r)
                     for _, r in source_records(source, allow_extra)
                     if not isinstance(r, RecordError)
