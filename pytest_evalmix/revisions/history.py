@@ -16,6 +16,7 @@ through the loader's own readers, once per blob.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import subprocess
 import tempfile
@@ -23,19 +24,24 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import count
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from pytest_evalmix.errors import ManifestError, RecordError
 from pytest_evalmix.evalset.sources import inline_records, plain_jsonl, source_records
 from pytest_evalmix.evalset.validate import validate_bytes
 from pytest_evalmix.files.paths import display_path
+from pytest_evalmix.formats import validators
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.records import Example
 from pytest_evalmix.revisions import git
 
 ORIGINS = ("production", "synthetic", "adversarial")
+_SERIALS = count()
 # One record: id, index into ORIGINS, gold labelled llm, provisional, backfill_by.
 Entry = tuple[str, int, bool, bool, dt.date | None]
 # Reads a set's results file (written at the path, shown by the name) for the given ids: per
@@ -104,6 +110,10 @@ class Part:
     llm: int
     open: int
     deadlines: list[dt.date]  # sorted: the backfill_by dates of its provisional labels
+    # the part this one was updated from, and the ids it put in: whether it shares an id with
+    # another part is then a question about those ids only
+    parent: tuple[Part, list[str]] | None = None
+    serial: int = field(default_factory=lambda: next(_SERIALS))
 
     def overdue(self, today: dt.date) -> int:
         return bisect_left(self.deadlines, today)
@@ -113,6 +123,7 @@ class Part:
         put in; ``None`` where that is not what the loader would keep (a repeated id)."""
         if self.repeated:
             return None
+        self.parent = None  # one step back is all `_Walk.apart` asks for
         by_id = dict(self.by_id)
         counts = list(self.counts)
         llm, open_, deadlines = self.llm, self.open, list(self.deadlines)
@@ -133,7 +144,9 @@ class Part:
             open_ += entry[3]
             if entry[3] and entry[4] is not None:
                 insort(deadlines, entry[4])
-        return Part(by_id, False, counts, llm, open_, deadlines)
+        return Part(
+            by_id, False, counts, llm, open_, deadlines, (self, [entry[0] for entry in added])
+        )
 
 
 def part_of(found: Iterable[Entry]) -> Part:
@@ -150,6 +163,22 @@ def part_of(found: Iterable[Entry]) -> Part:
         llm=sum(map(itemgetter(2), kept)),
         open=sum(map(itemgetter(3), kept)),
         deadlines=sorted(e[4] for e in kept if e[3] and e[4] is not None),
+    )
+
+
+def _plain(record: dict[str, Any]) -> bool:
+    """A record the fast validator settles alone: a gold, an input that is not empty, and a
+    human or LLM label with nothing the model checks further."""
+    given, label = record["input"], record["label"]
+    return not (
+        record["gold"] is None
+        or given is None
+        or (isinstance(given, (str, list, dict)) and not given)
+        or (isinstance(given, str) and given.isspace())
+        or label["source"] not in ("human", "llm")
+        or "provisional" in label
+        or "checker" in label
+        or "pattern" in label
     )
 
 
@@ -212,11 +241,13 @@ class _Walk:
         self.outcomes = outcomes
         self.project_policy = project_policy
         self.blobs = _Blobs(rootdir)
+        self.tmp = tempfile.TemporaryDirectory(prefix="evalmix-history-")
+        self.layouts: dict[tuple[str | None, frozenset[str]], tuple[Any, Path]] = {}
         self.lines: dict[bytes, Entry | None] = {}
-        self.jsonl: dict[str, Part] = {}
         # file name -> the blob of it read last, and its lines
-        self.latest: dict[str, tuple[str, set[bytes]]] = {}
-        self.disjoint: dict[tuple[int, int], bool] = {}
+        # (the parts of other versions are let go: a version seen again is one more diff)
+        self.latest: dict[str, tuple[str, set[bytes], Part]] = {}
+        self.disjoint: dict[tuple[int, int], bool] = {}  # by the parts' serials
         self.parts: dict[tuple[Any, ...], Part] = {}
 
     def jsonl_part(self, name: str, blob: str) -> Part:
@@ -224,34 +255,77 @@ class _Walk:
         both (as sets of bytes, compared in C) are the records to take out and put in; else
         every line is read. Either way a line seen before (in any blob) is not validated
         again."""
-        part = self.jsonl.get(blob)
-        if part is not None:
-            return part
-        lines = set(self.blobs.read(blob).split(b"\n"))
-        self.learn(lines.difference(self.lines))
-        entry = self.lines.__getitem__
         before = self.latest.get(name)
+        if before is not None and before[0] == blob:
+            return before[2]
+        part: Part | None = None
+        lines = set(self.blobs.read(blob).split(b"\n"))
+        entry = self.lines.__getitem__
         if before is not None:
-            old_blob, old_lines = before
-            part = self.jsonl[old_blob].updated(
+            _, old_lines, old_part = before
+            added = lines.difference(old_lines)
+            self.learn(added.difference(self.lines))
+            part = old_part.updated(
                 list(filter(None, map(entry, old_lines.difference(lines)))),
-                list(filter(None, map(entry, lines.difference(old_lines)))),
+                list(filter(None, map(entry, added))),
             )
+        else:
+            self.learn(lines.difference(self.lines))
         if part is None:  # a repeated id: the file's order decides which record is kept
             ordered = self.blobs.read(blob).split(b"\n")
             part = part_of(filter(None, map(entry, ordered)))
-        self.jsonl[blob] = part
-        self.latest[name] = (blob, lines)
+        self.latest[name] = (blob, lines, part)
         return part
 
     def learn(self, lines: Iterable[bytes]) -> None:
+        """Validate lines not seen before. The common record goes through the loader's own
+        fast validator (`formats.validators`, with the checks `formats.fastload` adds); any
+        other line, and one it refuses, through the model, as the loader does."""
         cache = self.lines
+        fast = validators.validator()
         for line in lines:
             if not line.strip():
                 cache[line] = None
-            else:
-                parsed = validate_bytes(line.rstrip(b"\r"), 0)
-                cache[line] = _entry(parsed) if isinstance(parsed, Example) else None
+                continue
+            if fast is not None:
+                try:
+                    record = fast.validate_json(line)
+                except ValidationError:
+                    record = None
+                if record is not None and _plain(record):
+                    cache[line] = (
+                        record["id"],
+                        ORIGINS.index(record["origin"]),
+                        record["label"]["source"] == "llm",
+                        False,
+                        None,
+                    )
+                    continue
+            parsed = validate_bytes(line.rstrip(b"\r"), 0)
+            cache[line] = _entry(parsed) if isinstance(parsed, Example) else None
+
+    def layout(self, base: git.Base, manifest: str) -> tuple[EvalSet | None, Path]:
+        """The set resolved at ``base`` (`git.layout_at`), and the folder it is laid out in.
+
+        The same manifest over the same file names resolves the same way, so a layout is made
+        once and kept, in its own folder, for the whole walk. A bad manifest raises
+        `ManifestError` each time."""
+        tree = base.tree()
+        key = (tree.get(manifest), frozenset(tree))
+        if key not in self.layouts:
+            root = Path(self.tmp.name) / str(len(self.layouts))
+            root.mkdir()
+            try:
+                found: EvalSet | ManifestError | None = git.layout_at(
+                    base, manifest, self.project_policy, root
+                )
+            except ManifestError as exc:
+                found = exc
+            self.layouts[key] = (found, root)
+        found, root = self.layouts[key]
+        if isinstance(found, ManifestError):
+            raise found
+        return found, root
 
     def row(self, base: git.Base, date: str, manifest: str, changed: set[str]) -> Row | None:
         """The row of one commit; ``None`` when it changed nothing of the set (or the set did
@@ -265,54 +339,65 @@ class _Walk:
             return None
         if not changed:
             return None
-        with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
-            root = Path(tmp)
-            try:
-                evalset = git.layout_at(base, manifest, self.project_policy, root)
-                if evalset is None:
+        try:
+            evalset, root = self.layout(base, manifest)
+            if evalset is None:
+                return None
+            if manifest not in changed and not _touches(evalset, root, changed):
+                gone = {name for name in changed if name not in tree}
+                if not gone or not self.had(base.commit, manifest, gone):
                     return None
-                if manifest not in changed and not _touches(evalset, root, changed):
-                    gone = {name for name in changed if name not in tree}
-                    if not gone or not self.had(base.commit, manifest, gone):
-                        return None
-                parts = self.parts_of(base, evalset, root, manifest)
-            except ManifestError as exc:
-                row.error = str(exc)
-                return row
-            except OSError as exc:
-                row.error = f"git could not read the set: {exc}"
-                return row
-            today = dt.date.fromisoformat(date)
-            if self.overlap(parts):
-                parts = [part_of(entry for part in parts for entry in part.by_id.values())]
-            row.counts = {o: sum(p.counts[i] for p in parts) for i, o in enumerate(ORIGINS)}
-            row.llm_golds = sum(p.llm for p in parts)
-            row.open = sum(p.open for p in parts)
-            row.overdue = sum(p.overdue(today) for p in parts)
-            row.pass_rates = self.pass_rates(base, evalset, root, parts)
+            parts = self.parts_of(base, evalset, root, manifest)
+        except ManifestError as exc:
+            row.error = str(exc)
+            return row
+        except OSError as exc:
+            row.error = f"git could not read the set: {exc}"
+            return row
+        today = dt.date.fromisoformat(date)
+        if self.overlap(parts):
+            parts = [part_of(entry for part in parts for entry in part.by_id.values())]
+        row.counts = {o: sum(p.counts[i] for p in parts) for i, o in enumerate(ORIGINS)}
+        row.llm_golds = sum(p.llm for p in parts)
+        row.open = sum(p.open for p in parts)
+        row.overdue = sum(p.overdue(today) for p in parts)
+        row.pass_rates = self.pass_rates(base, evalset, root, parts)
         return row
 
     def had(self, commit: str, manifest: str, gone: set[str]) -> bool:
         """Whether the set at the commit's parent read one of the files the commit deleted."""
         parent = git.Base(ref=f"{commit}^", commit=f"{commit}^", rootdir=self.rootdir)
-        with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
-            try:
-                evalset = git.layout_at(parent, manifest, self.project_policy, Path(tmp))
-            except (ManifestError, OSError):
-                return False
-            return evalset is not None and _touches(evalset, Path(tmp), gone)
+        try:
+            evalset, root = self.layout(parent, manifest)
+        except (ManifestError, OSError):
+            return False
+        return evalset is not None and _touches(evalset, root, gone)
+
+    def close(self) -> None:
+        self.blobs.close()
+        self.tmp.cleanup()
 
     def overlap(self, parts: list[Part]) -> bool:
         """Whether an id is in two parts (the loader keeps only its first record). Parts are
         kept for the whole walk, so a pair is compared once."""
         for i, first in enumerate(parts):
             for second in parts[i + 1 :]:
-                key = (id(first), id(second))
-                if key not in self.disjoint:
-                    self.disjoint[key] = first.by_id.keys().isdisjoint(second.by_id.keys())
-                if not self.disjoint[key]:
+                if not self.apart(first, second):
                     return True
         return False
+
+    def apart(self, first: Part, second: Part) -> bool:
+        key = (first.serial, second.serial)
+        if key not in self.disjoint:
+            known = self.disjoint.get
+            if first.parent is not None and known((first.parent[0].serial, second.serial)):
+                found = second.by_id.keys().isdisjoint(first.parent[1])
+            elif second.parent is not None and known((first.serial, second.parent[0].serial)):
+                found = first.by_id.keys().isdisjoint(second.parent[1])
+            else:
+                found = first.by_id.keys().isdisjoint(second.by_id.keys())
+            self.disjoint[key] = found
+        return self.disjoint[key]
 
     def parts_of(self, base: git.Base, evalset: EvalSet, root: Path, manifest: str) -> list[Part]:
         tree = base.tree()
@@ -457,6 +542,10 @@ def history(
     walk = _Walk(rootdir, project_policy, outcomes)
     rows: list[Row] = []
     name = manifest.name.split(".evalmix.")[0]
+    # The walk makes a tuple per record and keeps them all: the cyclic collector would walk
+    # them again and again for nothing (none of them can be in a cycle).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for commit, date, changed in commits(rootdir, since):
             if max_commits is not None and len(rows) >= max_commits:
@@ -465,19 +554,20 @@ def history(
             row = walk.row(base, date, shown, changed)
             if row is not None:
                 rows.append(row)
+        title = _name(walk, rootdir, shown) or name
     finally:
-        walk.blobs.close()
-    return History(name=_name(walk, rootdir, shown) or name, manifest=shown, rows=rows)
+        walk.close()
+        if collecting:
+            gc.enable()
+    return History(name=title, manifest=shown, rows=rows)
 
 
 def _name(walk: _Walk, rootdir: Path, manifest: str) -> str | None:
     """The set's name as its manifest at HEAD gives it."""
-    base = git.Base(ref="HEAD", commit="HEAD", rootdir=rootdir)
-    with tempfile.TemporaryDirectory(prefix="evalmix-history-") as tmp:
-        try:
-            evalset = git.layout_at(base, manifest, walk.project_policy, Path(tmp))
-        except (ManifestError, OSError):
-            return None
+    try:
+        evalset, _ = walk.layout(git.Base(ref="HEAD", commit="HEAD", rootdir=rootdir), manifest)
+    except (ManifestError, OSError):
+        return None
     return evalset.name if evalset is not None else None
 
 
