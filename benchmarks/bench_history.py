@@ -87,20 +87,23 @@ def bench(root: Path, n: int, commits: int, records: int, python: str, repeat: i
         "--format", "json", "--out", str(out),
     ]  # fmt: skip
     times: dict[str, list[float]] = {"plain": [], "history": []}
+    cpus: dict[str, list[float]] = {"plain": [], "history": []}
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
         log = Path(logdir) / "run.log"
         for attempt in range(1, repeat + 1):
             for name, cmd in (("plain", plain), ("history", history)):
-                seconds, _cpu, code, _rss = timed(cmd, root, log)
+                seconds, cpu, code, _rss = timed(cmd, root, log)
                 if code != 0:
                     print(f"{name} exited with {code}:", file=sys.stderr)
                     print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
                     return 1
                 times[name].append(seconds)
+                cpus[name].append(cpu)
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             print(
-                f"run {attempt}/{repeat}: pytest --evalmix {times['plain'][-1]:.2f} s, "
-                f"evalmix history {times['history'][-1]:.2f} s (load average {load})",
+                f"run {attempt}/{repeat}: pytest --evalmix {times['plain'][-1]:.2f} s "
+                f"(CPU {cpus['plain'][-1]:.2f} s), evalmix history {times['history'][-1]:.2f} s "
+                f"(CPU {cpus['history'][-1]:.2f} s), load average {load}",
                 flush=True,
             )
     rows = json.loads(out.read_text(encoding="utf-8"))["commits"]
@@ -114,6 +117,9 @@ def bench(root: Path, n: int, commits: int, records: int, python: str, repeat: i
     print(f"{'pytest --evalmix s':<24} {plain_s:>8.2f}")
     print(f"{'evalmix history s':<24} {history_s:>8.2f}")
     print(f"{'ratio':<24} {ratio:>8.2f}  <= {RATIO_GOAL}")
+    cpu_plain, cpu_history = min(cpus["plain"]), min(cpus["history"])
+    print(f"{'CPU s plain / history':<24} {cpu_plain:>4.2f}/{cpu_history:<4.2f}")
+    print(f"{'CPU ratio':<24} {cpu_history / cpu_plain:>8.2f}")
     print()
     print(f"ratio {'PASS' if ratio <= RATIO_GOAL else 'FAIL'}")
     return 0

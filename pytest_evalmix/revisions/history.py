@@ -24,8 +24,8 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import count
-from operator import itemgetter
+from itertools import compress, count
+from operator import itemgetter, ne
 from pathlib import Path
 from typing import Any
 
@@ -246,34 +246,39 @@ class _Walk:
         self.lines: dict[bytes, Entry | None] = {}
         # file name -> the blob of it read last, and its lines
         # (the parts of other versions are let go: a version seen again is one more diff)
-        self.latest: dict[str, tuple[str, set[bytes], Part]] = {}
+        self.latest: dict[str, tuple[str, list[bytes], Part]] = {}
         self.disjoint: dict[tuple[int, int], bool] = {}  # by the parts' serials
         self.parts: dict[tuple[Any, ...], Part] = {}
 
     def jsonl_part(self, name: str, blob: str) -> Part:
-        """A plain JSONL blob. Where an earlier version of the file was read, the lines not in
-        both (as sets of bytes, compared in C) are the records to take out and put in; else
-        every line is read. Either way a line seen before (in any blob) is not validated
-        again."""
+        """A plain JSONL blob. Where an earlier version of the file was read, only the lines
+        that differ from it are records to take out and put in: compared in step, line by line
+        (one ``bytes`` comparison in C each) when both have as many lines, else as sets. A line
+        seen before (in any blob) is not validated again."""
         before = self.latest.get(name)
         if before is not None and before[0] == blob:
             return before[2]
         part: Part | None = None
-        lines = set(self.blobs.read(blob).split(b"\n"))
+        lines = self.blobs.read(blob).split(b"\n")
         entry = self.lines.__getitem__
         if before is not None:
             _, old_lines, old_part = before
-            added = lines.difference(old_lines)
-            self.learn(added.difference(self.lines))
+            if len(old_lines) == len(lines):
+                at = list(compress(count(), map(ne, old_lines, lines)))
+                removed = [old_lines[i] for i in at]
+                added = [lines[i] for i in at]
+            else:
+                new_set, old_set = set(lines), set(old_lines)
+                removed = list(old_set.difference(new_set))
+                added = list(new_set.difference(old_set))
+            self.learn(line for line in added if line not in self.lines)
             part = old_part.updated(
-                list(filter(None, map(entry, old_lines.difference(lines)))),
-                list(filter(None, map(entry, added))),
+                list(filter(None, map(entry, removed))), list(filter(None, map(entry, added)))
             )
         else:
-            self.learn(lines.difference(self.lines))
+            self.learn(set(lines).difference(self.lines))
         if part is None:  # a repeated id: the file's order decides which record is kept
-            ordered = self.blobs.read(blob).split(b"\n")
-            part = part_of(filter(None, map(entry, ordered)))
+            part = part_of(filter(None, map(entry, lines)))
         self.latest[name] = (blob, lines, part)
         return part
 
