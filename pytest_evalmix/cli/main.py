@@ -19,6 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_evalmix.cli.history_command import add_parser as add_history
+from pytest_evalmix.cli.history_command import run_history
 from pytest_evalmix.cli.project import Failure
 from pytest_evalmix.cli.propose_command import run_propose
 from pytest_evalmix.cli.review_command import run_review
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or a mapping with examples:) instead of one record",
     )
     schema.set_defaults(parser=schema)
+    add_history(commands)
     return parser
 
 
@@ -148,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "schema":
             return run_schema(args)
+        if args.command == "history":
+            return run_history(args)
         if args.command == "propose":
             return run_propose(args)
         return run_review(args)

@@ -266,6 +266,24 @@ def set_at(
         yield evalset
 
 
+def layout_at(
+    base: Base, manifest: str, project_policy: Mapping[str, Any], root: Path
+) -> EvalSet | None:
+    """The set whose manifest is ``manifest`` as it was at REF, resolved in ``root`` (an empty
+    folder) with no records read: its manifest is written there and every file its data entries
+    could name is an empty placeholder, so the caller writes only the files it will read.
+    ``None`` when the manifest did not exist at REF; a bad manifest raises `ManifestError`.
+    `revisions.history` resolves each commit this way (docs/cli.md).
+    """
+    blob = base.tree().get(manifest)
+    if blob is None:
+        return None
+    path = root / manifest
+    base.extract([(blob, path)]).finish()
+    _placeholders(root, path, manifest, base.tree())
+    return load(path, root, project_policy, records=False)
+
+
 def _placeholders(root: Path, path: Path, manifest: str, tree: Mapping[str, str]) -> list[str]:
     """Create an empty file for each file at REF that a data entry could name, so that the
     loader's own glob and path rules pick the entries' files; return their names.
@@ -326,4 +344,4 @@ def _first_line(data: bytes) -> str:
     return text.splitlines()[0] if text else ""
 
 
-__all__ = ["Base", "GitError", "open_base", "set_at"]
+__all__ = ["Base", "GitError", "layout_at", "open_base", "set_at"]
