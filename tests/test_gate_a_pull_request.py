@@ -399,7 +399,14 @@ def test_the_pull_request_view_names_the_records(
     records += [record(f"new-{i}") for i in range(7)]
     del records[12]  # syn-2
     rewrite(repo / "data" / "support.jsonl", records)
-    result = run(project, "--evalmix", "--evalmix-base=base", "--evalmix-report=r.md", *xdist)
+    result = run(
+        project,
+        "--evalmix",
+        "--evalmix-base=base",
+        "--evalmix-report=r.md",
+        "--evalmix-report=r.html",
+        *xdist,
+    )
     assert (
         result.stdout.lines.count("  added (7): new-0, new-1, new-2, new-3, new-4, and 2 more") == 1
     )
@@ -423,6 +430,18 @@ def test_the_pull_request_view_names_the_records(
         "\n"
         "</details>\n"
     ) in markdown
+    page = (repo / "r.html").read_text(encoding="utf-8")
+    # What changed comes first in the set's part, before the mix.
+    assert page.index("<h3>What changed</h3>") < page.index("<h3>Mix</h3>")
+    assert (
+        '<details class="named"><summary>The records: 7 added, 1 removed, 2 changed, 1 gold '
+        "changed</summary>"
+    ) in page
+    assert "<p>removed: <code>syn-2</code></p>" in page
+    assert (
+        "<li><code>prod-3</code>: <code>&#34;billing&#34;</code> → "
+        "<code>&#34;refunds\\u001b[31m&#34;</code></li>"
+    ) in page
     result = run(project, "--evalmix", "--evalmix-base=base", "--evalmix-report=r.json", *xdist)
     named = read_json(repo / "r.json")["sets"][0]["since_base"]["named"]
     assert named == {
