@@ -150,13 +150,18 @@ def chromium() -> str:
 def test_the_page_in_chromium_shows_the_report_and_runs_nothing(
     project: pytest.Pytester, write_set: WriteSet, chromium: str
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Dialog, sync_playwright
 
     path = report(project, write_set)
     url = path.resolve().as_uri()
     requests: list[str] = []
     errors: list[str] = []
     dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)
         try:
@@ -164,7 +169,7 @@ def test_the_page_in_chromium_shows_the_report_and_runs_nothing(
             page.on("request", lambda request: requests.append(request.url))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.on("dialog", on_dialog)
             page.goto(url)
             page.wait_for_load_state("load")
             text = page.inner_text("body")
