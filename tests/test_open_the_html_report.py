@@ -208,3 +208,19 @@ def test_the_page_in_chromium_shows_the_report_and_runs_nothing(
     assert HOSTILE in text  # shown as text
     assert "80.0% [49.0–94.3] of 10 results" in text
     assert "priya (1)" in text
+
+
+def test_jinja2_is_imported_only_for_an_html_report(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    write_set()
+    project.makeconftest(
+        "import sys\n"
+        "def pytest_unconfigure(config):\n"
+        "    print('JINJA2', 'jinja2' in sys.modules)\n"
+    )
+    args = ("-p", "no:cacheprovider", "--evalmix", "-s", "--evalmix-today=2026-11-25")
+    result = project.runpytest_subprocess(*args, "--evalmix-report=r.md")
+    result.stdout.fnmatch_lines(["JINJA2 False"])
+    result = project.runpytest_subprocess(*args, "--evalmix-report=r.html")
+    result.stdout.fnmatch_lines(["JINJA2 True"])
