@@ -41,7 +41,10 @@ from pytest_evalmix.results.outcomes import format_rate
 
 # Lines a list shows (findings of a check, warnings of a check, labels coming due); the rest
 # are counted.
-CAP = 500
+CAP = 200
+# Bytes of HTML all those lists, and the ids and golds of what changed, may take together, so
+# that the page stays under 5 MB whatever the data: past it, the rest is counted too.
+BUDGET = 4_000_000
 # Drawing sizes of the SVG charts, in pixels.
 LABEL_W = 110
 BAR_W = 320
@@ -57,24 +60,49 @@ def to_html(report: Report, *, today: dt.date, errors: Iterable[ManifestProblem]
     template = env.from_string(TEMPLATE)
     error_list = [str(e["message"]) for e in errors]
     failing = [s.name for s in report.sets if set_status(s) == "failed"]
+    budget = Budget(BUDGET)
     return template.render(
         today=today.isoformat(),
         errors=error_list,
         failing=failing,
-        sets=[_set_context(evalset) for evalset in report.sets],
+        sets=[_set_context(evalset, budget) for evalset in report.sets],
         style=STYLE,
         marks={"failing": grid.FAILING, "synonly": grid.SYNTHETIC_ONLY, "low": grid.LOW},
     )
 
 
-def _set_context(evalset: SetReport) -> dict[str, Any]:
+class Budget:
+    """What is left of `BUDGET`: each listed line takes its size once escaped."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def take(self, text: str) -> bool:
+        cost = len(text.encode("utf-8")) + 4 * sum(map(text.count, "<>&\"'")) + 16
+        if cost > self.left:
+            self.left = 0  # past the budget, every later list is counted only
+            return False
+        self.left -= cost
+        return True
+
+    def fit(self, texts: Iterable[str], cap: int = CAP) -> list[str]:
+        """The first of ``texts`` (at most ``cap``) that fit."""
+        shown: list[str] = []
+        for text in texts:
+            if len(shown) >= cap or not self.take(text):
+                break
+            shown.append(text)
+        return shown
+
+
+def _set_context(evalset: SetReport, budget: Budget) -> dict[str, Any]:
     since = evalset.since_base()
     return {
         "name": evalset.name,
         "manifest": evalset.manifest,
         "total": evalset.total,
         "status": set_status(evalset),
-        "since": _since_context(since) if since is not None else None,
+        "since": _since_context(since, budget) if since is not None else None,
         "mix": _mix_chart(evalset),
         "rates": _rate_chart(evalset),
         "grid": _grid_context(evalset.grid()),
@@ -82,19 +110,20 @@ def _set_context(evalset: SetReport) -> dict[str, Any]:
             {"name": c.name, "status": c.status, "headline": c.headline()}
             for c in evalset.checks.values()
         ],
-        "findings": _grouped(evalset, "findings"),
-        "warnings": _grouped(evalset, "warnings"),
-        "due": _due_context(evalset),
+        "due": _due_context(evalset, budget),
+        "findings": _grouped(evalset, "findings", budget),
+        "warnings": _grouped(evalset, "warnings", budget),
     }
 
 
-def _since_context(since: dict[str, Any]) -> dict[str, Any]:
-    lists = [
-        {"kind": kind, "total": total, "ids": ids, "more": total - len(ids)}
-        for kind, total, ids in named(since)
-        if total
-    ]
-    golds_total, golds = named_golds(since)
+def _since_context(since: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    lists = []
+    for kind, total, ids in named(since):
+        if total:
+            shown = budget.fit(ids, cap=len(ids))
+            lists.append({"kind": kind, "total": total, "ids": shown, "more": total - len(shown)})
+    golds_total, every_gold = named_golds(since)
+    golds = [g for g in every_gold if budget.take(f"{g['id']} {g['old']} {g['new']}")]
     return {
         "headline": delta_headline(since),
         "headers": DELTA_HEADERS,
@@ -254,30 +283,36 @@ def _cell(summary: grid.Summary, with_outcomes: bool, minimum: int) -> dict[str,
 RATE_CLASSES = ((0.9, "r3"), (0.75, "r2"), (0.5, "r1"), (0.0, "r0"))
 
 
-def _grouped(evalset: SetReport, kind: str) -> list[dict[str, Any]]:
-    """Findings (or warnings) by check, each as its rendered line, the first CAP of each."""
+def _grouped(evalset: SetReport, kind: str, budget: Budget) -> list[dict[str, Any]]:
+    """Findings (or warnings) by check, each as its rendered line: the first CAP of each, as
+    far as the budget goes."""
     groups = []
     for check in evalset.checks.values():
         items = check.findings if kind == "findings" else check.warnings
         if items:
+            lines = budget.fit(f.render() for f in items[:CAP])
             groups.append(
                 {
                     "check": check.name,
                     "total": len(items),
-                    "lines": [f.render() for f in items[:CAP]],
-                    "more": max(len(items) - CAP, 0),
+                    "lines": lines,
+                    "more": len(items) - len(lines),
                 }
             )
     return groups
 
 
-def _due_context(evalset: SetReport) -> dict[str, Any]:
+def _due_context(evalset: SetReport, budget: Budget) -> dict[str, Any]:
     owners = []
     left = CAP
     total = 0
     for owner, entries in evalset.coming_due():
         total += len(entries)
-        shown = entries[: max(left, 0)]
+        shown = []
+        for entry in entries[: max(left, 0)]:
+            if not budget.take(f"{entry['backfill_by']} {entry['id']} {entry['path']} xx"):
+                break
+            shown.append(entry)
         left -= len(shown)
         owners.append(
             {
