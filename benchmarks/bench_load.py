@@ -29,6 +29,9 @@ XDIST_RATIO_GOAL = 3.0
 RSS_GOAL_MB = 300.0
 # Installed but not enabled: collecting plain tests costs at most this much more CPU.
 IDLE_GOAL = 1.05
+# --html: the HTML report adds at most this much to the run's time, and stays this small.
+HTML_GOAL = 1.10
+HTML_SIZE_GOAL_MB = 5.0
 PLAIN_FILES = 10
 PLAIN_TESTS_PER_FILE = 30
 IDLE_RUNS = 7
@@ -252,7 +255,9 @@ def run_floor(python: str, root: Path, log: Path) -> ChildRun:
     return ChildRun(seconds, exit_code, None, tail_of(log), usage.ru_utime + usage.ru_stime)
 
 
-def run_candidate(python: str, root: Path, log: Path, workers: int) -> ChildRun:
+def run_candidate(
+    python: str, root: Path, log: Path, workers: int, html: Path | None = None
+) -> ChildRun:
     """Reaps the child with wait4 so the peak RSS is pytest's own, not this script's.
 
     The peak is the highest of any one process of the run: Linux reports a reaped child's own
@@ -261,6 +266,8 @@ def run_candidate(python: str, root: Path, log: Path, workers: int) -> ChildRun:
     """
     xdist = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     cmd = [python, "-m", "pytest", "--evalmix", "-p", "no:cacheprovider", *xdist, "-q", str(root)]
+    if html is not None:
+        cmd.append(f"--evalmix-report={html}")
     seconds, cpu, exit_code, peak = timed(cmd, root, log)
     return ChildRun(seconds, exit_code, peak, tail_of(log), cpu)
 
@@ -306,6 +313,7 @@ class Figures:
     seconds: float
     rss_mb: float
     cpu: float
+    html_seconds: float | None = None  # best time of the same run writing an HTML report
 
 
 def ratio_goal(workers: int) -> float:
@@ -320,6 +328,7 @@ def report(
     floor_cpu: float,
     candidates: list[Figures],
     idle: tuple[float, float] | None,
+    html_mb: float | None = None,
 ) -> None:
     rows = [
         ("N", f"{n:,}", ""),
@@ -339,6 +348,21 @@ def report(
             (f"{cand.label} CPU s", f"{cand.cpu:.2f}", "all its processes"),
             (f"{cand.label} CPU ratio", f"{cand.cpu / floor_cpu:.2f}", "for a loaded machine"),
         ]
+        if cand.html_seconds is not None:
+            rows += [
+                (
+                    f"{cand.label} +html s",
+                    f"{cand.html_seconds:.2f}",
+                    "with --evalmix-report=r.html",
+                ),
+                (
+                    f"{cand.label} html ratio",
+                    f"{cand.html_seconds / cand.seconds:.3f}",
+                    f"<= {HTML_GOAL}, over the run without it",
+                ),
+            ]
+    if html_mb is not None:
+        rows.append(("html report MB", f"{html_mb:.2f}", f"<= {HTML_SIZE_GOAL_MB:.0f}"))
     if idle is not None:
         enabled, disabled = idle
         rows += [
@@ -355,6 +379,12 @@ def report(
     for cand in candidates:
         print(f"{cand.label} ratio {verdict(cand.seconds / floor <= ratio_goal(cand.workers))}")
         print(f"{cand.label} peak RSS {verdict(cand.rss_mb <= RSS_GOAL_MB)}")
+        if cand.html_seconds is not None:
+            print(
+                f"{cand.label} html ratio {verdict(cand.html_seconds / cand.seconds <= HTML_GOAL)}"
+            )
+    if html_mb is not None:
+        print(f"html report size {verdict(html_mb <= HTML_SIZE_GOAL_MB)}")
     if idle is not None:
         print(f"installed but not enabled {verdict(idle[0] / idle[1] <= IDLE_GOAL)}")
 
@@ -410,6 +440,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-idle", action="store_true", help="skip the installed-but-not-enabled figure"
     )
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also time each run writing an HTML report, alternating with the run without it",
+    )
     args = parser.parse_args(argv)
     keep: Path | None = args.keep
     if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
@@ -452,6 +487,8 @@ def bench(root: Path, args: argparse.Namespace) -> int:
     cpus: dict[int, list[float]] = {workers: [] for workers in args.workers}
     times: dict[int, list[float]] = {workers: [] for workers in args.workers}
     peaks: dict[int, list[float]] = {workers: [] for workers in args.workers}
+    html_times: dict[int, list[float]] = {workers: [] for workers in args.workers}
+    html_mb: float | None = None
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
         log = Path(logdir) / "pytest.log"
         for attempt in range(1, repeat + 1):
@@ -481,15 +518,36 @@ def bench(root: Path, args: argparse.Namespace) -> int:
                 cpus[workers].append(cand.cpu)
                 if cand.rss_mb is not None:
                     peaks[workers].append(cand.rss_mb)
+                if args.html:
+                    page = Path(logdir) / "r.html"
+                    with_html = run_candidate(python, root, log, workers, html=page)
+                    print(
+                        f"run {attempt}/{repeat}: {label(workers)} with the HTML report "
+                        f"{with_html.seconds:.2f} s, exit {with_html.exit_code}",
+                        flush=True,
+                    )
+                    if with_html.exit_code != 0 or not page.exists():
+                        print(f"pytest exited with {with_html.exit_code}:", file=sys.stderr)
+                        print("\n".join(with_html.tail), file=sys.stderr)
+                        return 1
+                    html_times[workers].append(with_html.seconds)
+                    html_mb = max(html_mb or 0.0, page.stat().st_size / 1e6)
     idle = None if args.no_idle else idle_cost(python)
 
     # Best time filters out noise from other processes; worst RSS, because memory is not noisy
     # in that way and a goal should hold on every run.
     figures = [
-        Figures(label(w), w, min(times[w]), max(peaks[w], default=float("nan")), min(cpus[w]))
+        Figures(
+            label(w),
+            w,
+            min(times[w]),
+            max(peaks[w], default=float("nan")),
+            min(cpus[w]),
+            min(html_times[w]) if html_times[w] else None,
+        )
         for w in args.workers
     ]
-    report(n, data_bytes, results, min(floors), min(floor_cpus), figures, idle)
+    report(n, data_bytes, results, min(floors), min(floor_cpus), figures, idle, html_mb)
     return 0
 
 

@@ -144,6 +144,8 @@ def test_short_cells_and_undeclared_values_fail_at_their_place(
             "axes); 1 with an undeclared axis or value",
         ]
     )
+    quiet = run(project, "--evalmix", "-q", *xdist)
+    quiet.stdout.fnmatch_lines(["support: 12 examples, *coverage FAILED (4)*; 2 failing cells"])
 
 
 def test_an_undeclared_axis_and_a_cell_short_of_examples(
@@ -268,9 +270,14 @@ def test_the_grid_in_markdown_and_json(
             "  feature \\ persona    angry             terse",
             "  -*",
             "  billing              20 · 10 · 10 95%  20 · 10 · 10 95%",
-            "  refunds              20 · 10 · 10 95%  20 · 10 · 10 0%",
+            "  refunds              20 · 10 · 10 95%  20 · 10 · 10 0% ▼",
             "  coverage grid, feature × channel (*",
             "  coverage grid, persona × channel (*",
+            "  ✗ fails coverage, ◇ only synthetic examples, ▼ pass rate significantly below the "
+            "rest of the set",
+            "  160 of 160 examples placed in the grid",
+            "  ▼ feature=refunds,persona=terse,channel=email: 0.0% (0/20) against 81.4% for the rest",
+            "  ▼ feature=refunds,persona=terse,channel=chat: 0.0% (0/20) against 81.4% for the rest",
         ]
     )
 

@@ -177,9 +177,12 @@ def test_backfill_nobody_did_fails(
             "label.source: human, label.by and label.at; until then the provisional label goes back",
             "*since main (*): 0 added, 0 removed, 2 changed; 1 gold changed; 2 provisional labels "
             "backfilled",
+            "  changed (2): prod-8, prod-9",
+            '  golds changed (1): prod-8 "billing" → "refunds"',
         ]
     )
-    assert "prod-8" not in result.stdout.str()
+    # Named as changed, but no finding: a person signed it.
+    assert ": prod-8:" not in result.stdout.str()
 
 
 def test_new_set_and_new_data_file_count_as_new(
@@ -384,3 +387,66 @@ def test_records_retired_from_the_middle(repo: Path, project: pytest.Pytester) -
             "*production*10 (50.0%)*8 (44.4%)*0*2*0",
         ]
     )
+
+
+def test_the_pull_request_view_names_the_records(
+    repo: Path, project: pytest.Pytester, xdist: list[str]
+) -> None:
+    """Which ids were added, removed and changed, and each changed gold old → new: the first
+    few in the terminal, every one under a fold in Markdown, all of them in the JSON."""
+    records = relabelled(by="sam", at="2026-11-20")  # prod-3: "billing" → "refunds\x1b[31m"
+    records[4]["input"] = "reworded ticket"  # prod-4: changed, gold the same
+    records += [record(f"new-{i}") for i in range(7)]
+    del records[12]  # syn-2
+    rewrite(repo / "data" / "support.jsonl", records)
+    result = run(
+        project,
+        "--evalmix",
+        "--evalmix-base=base",
+        "--evalmix-report=r.md",
+        "--evalmix-report=r.html",
+        *xdist,
+    )
+    assert (
+        result.stdout.lines.count("  added (7): new-0, new-1, new-2, new-3, new-4, and 2 more") == 1
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "  added (7): new-0, new-1, new-2, new-3, new-4, and 2 more",
+            "  removed (1): syn-2",
+            "  changed (2): prod-3, prod-4",
+            '  golds changed (1): prod-3 "billing" → "refunds\\u001b[[]31m"',
+        ]
+    )
+    markdown = (repo / "r.md").read_text(encoding="utf-8")
+    assert (
+        "<details><summary>The records: 7 added, 1 removed, 2 changed, 1 gold changed</summary>\n"
+        "\n"
+        "- added: `new-0`, `new-1`, `new-2`, `new-3`, `new-4`, `new-5`, `new-6`\n"
+        "- removed: `syn-2`\n"
+        "- changed: `prod-3`, `prod-4`\n"
+        "- golds changed, old → new:\n"
+        '  - `prod-3`: `"billing"` → `"refunds\\u001b[31m"`\n'
+        "\n"
+        "</details>\n"
+    ) in markdown
+    page = (repo / "r.html").read_text(encoding="utf-8")
+    # What changed comes first in the set's part, before the mix.
+    assert page.index("<h3>What changed</h3>") < page.index("<h3>Mix</h3>")
+    assert (
+        '<details class="named"><summary>The records: 7 added, 1 removed, 2 changed, 1 gold '
+        "changed</summary>"
+    ) in page
+    assert "<p>removed: <code>syn-2</code></p>" in page
+    assert (
+        "<li><code>prod-3</code>: <code>&#34;billing&#34;</code> → "
+        "<code>&#34;refunds\\u001b[31m&#34;</code></li>"
+    ) in page
+    result = run(project, "--evalmix", "--evalmix-base=base", "--evalmix-report=r.json", *xdist)
+    named = read_json(repo / "r.json")["sets"][0]["since_base"]["named"]
+    assert named == {
+        "added": [f"new-{i}" for i in range(7)],
+        "removed": ["syn-2"],
+        "changed": ["prod-3", "prod-4"],
+        "golds": [{"id": "prod-3", "old": '"billing"', "new": '"refunds\\u001b[31m"'}],
+    }

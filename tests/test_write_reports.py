@@ -344,7 +344,7 @@ def test_no_step_summary_and_no_report_without_evalmix(
 # -- paths and bad values -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["report.txt", "report", "report.html"])
+@pytest.mark.parametrize("value", ["report.txt", "report", "report.htm"])
 def test_unknown_report_suffix_is_a_usage_error(
     project: pytest.Pytester, write_set: WriteSet, value: str
 ) -> None:
@@ -353,7 +353,7 @@ def test_unknown_report_suffix_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            f"ERROR: --evalmix-report={value}: unknown report format *; name the file *.md for Markdown or *.json for JSON"
+            f"ERROR: --evalmix-report={value}: unknown report format *; name the file *.md for Markdown, *.json for JSON or *.html for HTML"
         ]
     )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()

@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="write a report: Markdown for .md, JSON for .json; may repeat",
+        help="write a report: Markdown for .md, JSON for .json, HTML for .html; may repeat",
     )
     group.addoption(
         "--evalmix-synth",

@@ -430,8 +430,8 @@ class ReportWriter:
             if fmt is None:
                 raise pytest.UsageError(
                     f"--evalmix-report={value}: unknown report format "
-                    f"{Path(value).suffix or '(no suffix)'!r}; name the file *.md for Markdown "
-                    "or *.json for JSON"
+                    f"{Path(value).suffix or '(no suffix)'!r}; name the file *.md for Markdown, "
+                    "*.json for JSON or *.html for HTML"
                 )
             path = Path(os.path.normpath(base / Path(value).expanduser()))
             if not Path(value).expanduser().is_absolute():
@@ -470,7 +470,7 @@ class ReportWriter:
             except OSError as exc:
                 self.lines.append(f"evalmix: could not write the report {shown}: {exc}")
             else:
-                label = {"markdown": "Markdown", "json": "JSON"}[fmt]
+                label = {"markdown": "Markdown", "json": "JSON", "html": "HTML"}[fmt]
                 self.lines.append(f"evalmix: {label} report written to {shown}")
         if summary:
             try:

@@ -305,6 +305,42 @@ def delta_rows(since: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+# Ids the terminal names per kind; the Markdown and HTML reports list every id the data holds.
+FEW = 5
+GOLD_SHOWN = 40
+
+
+def named(since: dict[str, Any]) -> list[tuple[str, int, list[str]]]:
+    """``(kind, how many in all, the ids named)`` for added, removed and changed records,
+    from the ``changes`` check's ``named`` data; empty for a set that is new or unreadable."""
+    lists = since.get("named") or {}
+    if since["state"] != "compared":
+        return []
+    return [
+        (kind, sum(since[kind].values()), [str(rid) for rid in lists.get(kind, [])])
+        for kind in ("added", "removed", "changed")
+    ]
+
+
+def named_golds(since: dict[str, Any]) -> tuple[int, list[dict[str, str]]]:
+    """How many golds changed in all, and the ``{id, old, new}`` the data names."""
+    lists = since.get("named") or {}
+    if since["state"] != "compared":
+        return 0, []
+    return int(since["golds_changed"]), list(lists.get("golds", []))
+
+
+def cut(text: str, limit: int = GOLD_SHOWN) -> str:
+    """A gold's text cut to ``limit`` characters for one terminal line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _few(ids: list[str], total: int) -> str:
+    shown = ", ".join(escape(rid) for rid in ids[:FEW])
+    rest = total - min(len(ids), FEW)
+    return f"{shown}, and {rest} more" if rest else shown
+
+
 DELTA_HEADERS = ["origin", "before", "after", "added", "removed", "changed"]
 
 
@@ -321,6 +357,17 @@ def delta_lines(since: dict[str, Any]) -> Iterator[str]:
         colalign=("left", *["right"] * (len(DELTA_HEADERS) - 1)),
     )
     yield from (f"  {line}" for line in table.splitlines())
+    for kind, total, ids in named(since):
+        if total:
+            yield f"  {kind} ({total}): {_few(ids, total)}"
+    total, golds = named_golds(since)
+    if total:
+        shown = "; ".join(
+            f"{escape(g['id'])} {escape(cut(g['old']))} → {escape(cut(g['new']))}"
+            for g in golds[:FEW]
+        )
+        rest = total - min(len(golds), FEW)
+        yield f"  golds changed ({total}): {shown}" + (f"; and {rest} more" if rest else "")
     if since.get("new_files"):
         names = ", ".join(escape(str(name)) for name in since["new_files"])
         yield f"  new data files since {since['ref']}: {names}"

@@ -22,6 +22,7 @@ from pytest_evalmix.model.text import escape
 
 FAILING = "✗"
 SYNTHETIC_ONLY = "◇"
+LOW = "▼"  # pass rate significantly below the rest of the set
 # Markdown: GitHub renders these everywhere (tables included) without HTML.
 MD_FAILING = "❌"
 MD_SYNTHETIC_ONLY = "🧪"
@@ -38,6 +39,7 @@ class Summary:
     results: int = 0
     passed: int = 0
     failing: bool = False
+    low: bool = False
 
     @property
     def total(self) -> int:
@@ -57,6 +59,7 @@ class Summary:
         self.results += int(cell.get("results") or 0)
         self.passed += int(cell.get("passed") or 0)
         self.failing = self.failing or bool(cell.get("failing"))
+        self.low = self.low or bool(cell.get("below_rest"))
 
     def counts_text(self) -> str:
         return " · ".join(str(self.counts[origin]) for origin in ORIGINS)
@@ -99,6 +102,13 @@ def tables(data: Mapping[str, Any]) -> list[Table]:
             )
         )
     return drawn
+
+
+def failing_cells(data: Mapping[str, Any] | None) -> int:
+    """How many cells of the grid fail ``coverage`` (the ``-q`` line gives it)."""
+    if not data or "cells" not in data:
+        return 0
+    return sum(1 for cell in data["cells"] if cell.get("failing"))
 
 
 def placed_line(data: Mapping[str, Any]) -> str:
@@ -146,8 +156,32 @@ def terminal_lines(data: Mapping[str, Any] | None) -> list[str]:
         ]
         text = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
         out += [f"  {line}" for line in text.splitlines()]
-    out.append(f"  {FAILING} fails coverage, {SYNTHETIC_ONLY} only synthetic examples")
+    legend = f"  {FAILING} fails coverage, {SYNTHETIC_ONLY} only synthetic examples"
+    if with_outcomes:
+        legend += f", {LOW} pass rate significantly below the rest of the set"
+    out.append(legend)
     out.append(f"  {placed_line(data)}")
+    if with_outcomes:
+        out += [f"  {line}" for line in low_lines(data)]
+    return out
+
+
+def low_lines(data: Mapping[str, Any]) -> list[str]:
+    """One line per cell whose pass rate is significantly below the rest, as the Markdown
+    report lists them: ``▼ feature=refunds,persona=angry: 40.0% (4/10) against 90.0%``."""
+    total_passed = sum(int(cell.get("passed") or 0) for cell in data["cells"])
+    total_results = sum(int(cell.get("results") or 0) for cell in data["cells"])
+    out = []
+    for cell in data["cells"]:
+        if not cell.get("below_rest"):
+            continue
+        name = ",".join(f"{printable(a)}={printable(v)}" for a, v in cell["cell"].items())
+        passed, results = int(cell["passed"]), int(cell["results"])
+        rest = (total_passed - passed) / (total_results - results)
+        out.append(
+            f"{LOW} {name}: {passed / results:.1%} ({passed}/{results}) against {rest:.1%} "
+            "for the rest"
+        )
     return out
 
 
@@ -160,6 +194,8 @@ def _terminal_cell(summary: Summary, with_outcomes: bool) -> str:
         text += f" {FAILING}"
     if summary.synthetic_only:
         text += f" {SYNTHETIC_ONLY}"
+    if summary.low:
+        text += f" {LOW}"
     return text
 
 

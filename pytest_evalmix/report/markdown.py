@@ -19,6 +19,8 @@ from pytest_evalmix.report.data import (
     SetReport,
     delta_headline,
     delta_rows,
+    named,
+    named_golds,
     pass_rate,
 )
 from pytest_evalmix.report.json_report import TOP_FINDINGS, set_status
@@ -65,6 +67,7 @@ def _set_markdown(evalset: SetReport) -> list[str]:
         out += [_text(delta_headline(since)), ""]
         if since["state"] != "unreadable":
             out += _table(DELTA_HEADERS, [":--", *["--:"] * 5], delta_rows(since))
+            out += _named_markdown(since)
         if since.get("new_files"):
             files = ", ".join(_code(str(name)) for name in since["new_files"])
             out += [f"New data files since {_code(str(since['ref']))}: {files}", ""]
@@ -129,6 +132,31 @@ def _set_markdown(evalset: SetReport) -> list[str]:
             out += [f"{_code(check.name)}:", ""]
             out += _code_block(f.render() for f in check.warnings)
     return out
+
+
+def _named_markdown(since: dict[str, Any]) -> list[str]:
+    """Which records were added, removed and changed, and the golds old → new, folded under a
+    ``<details>`` so the comment stays short (docs/ci.md)."""
+    lists = [(kind, total, ids) for kind, total, ids in named(since) if total]
+    golds_total, golds = named_golds(since)
+    if not lists and not golds_total:
+        return []
+    what = [f"{total} {kind}" for kind, total, _ in lists]
+    if golds_total:
+        what.append(f"{golds_total} gold{'s' if golds_total != 1 else ''} changed")
+    out = [f"<details><summary>The records: {', '.join(what)}</summary>", ""]
+    for kind, total, ids in lists:
+        line = f"- {kind}: " + ", ".join(_code(rid) for rid in ids)
+        if total > len(ids):
+            line += f", and {total - len(ids)} more"
+        out.append(line)
+    if golds_total:
+        out.append("- golds changed, old → new:")
+        for gold in golds:
+            out.append(f"  - {_code(gold['id'])}: {_code(gold['old'])} → {_code(gold['new'])}")
+        if golds_total > len(golds):
+            out.append(f"  - and {golds_total - len(golds)} more")
+    return [*out, "", "</details>", ""]
 
 
 def _since_markdown(report: Report) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.report import grid
 from pytest_evalmix.report.data import CheckReport, Report, Row, SetReport, Style
 
 MARKUP: dict[Style, dict[str, bool]] = {
@@ -58,6 +59,9 @@ def _compact_line(evalset: SetReport) -> str:
         )
     elif since is not None:
         line += f"; since {since['ref']}: {since['state']}"
+    failing = grid.failing_cells(evalset.grid())
+    if failing:
+        line += f"; {failing} failing cell{'s' if failing != 1 else ''}"
     due = [entry for _, entries in evalset.coming_due() for entry in entries]
     if due:
         first = min(due, key=lambda e: (e["backfill_by"], e["id"]))

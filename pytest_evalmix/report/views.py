@@ -1,5 +1,5 @@
 """Which view a report file gets, and how report files are written; the views themselves are
-`report.terminal`, `report.markdown` and `report.json_report`.
+`report.terminal`, `report.markdown`, `report.json_report` and `report.html`.
 
 Both views are built from the same `Report` the terminal shows, so a CI artifact, a step summary
 and the console never disagree. They read each check's ``data`` through `SetReport`'s accessors,
@@ -23,14 +23,15 @@ from pytest_evalmix.report.data import (
     ManifestProblem,
     Report,
 )
+from pytest_evalmix.report.html import to_html
 from pytest_evalmix.report.json_report import to_json
 from pytest_evalmix.report.markdown import to_markdown
 
-FORMATS = {".md": "markdown", ".json": "json"}
+FORMATS = {".md": "markdown", ".json": "json", ".html": "html"}
 
 
 def report_format(path: str | os.PathLike[str]) -> str | None:
-    """``markdown`` or ``json`` by the file's suffix (any case), else ``None``."""
+    """``markdown``, ``json`` or ``html`` by the file's suffix (any case), else ``None``."""
     return FORMATS.get(Path(path).suffix.lower())
 
 
@@ -45,6 +46,8 @@ def render(
         return to_json(report, today=today, errors=errors)
     if fmt == "markdown":
         return to_markdown(report, today=today, errors=errors)
+    if fmt == "html":
+        return to_html(report, today=today, errors=errors)
     raise ValueError(f"unknown report format {fmt!r}")
 
 

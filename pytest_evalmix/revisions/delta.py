@@ -16,6 +16,7 @@ to digests, through the model: slower, but the same comparison.
 
 from __future__ import annotations
 
+import heapq
 import json
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,8 @@ from pytest_evalmix.model.records import Example
 from pytest_evalmix.revisions import git
 
 GOLD_TEXT = 200
+# Ids a report names per list (added, removed, changed, golds changed); the rest are counted.
+NAMED = 1000
 RAW_BUDGET = 64 * 1024 * 1024
 # How far ahead a walk in step looks for a line when lines were added or removed, and how many
 # lookups in a row may find nothing before it gives up and matches the rest by hash.
@@ -141,6 +144,30 @@ def compare(
         for rid in set(filter(set(stale).__contains__, head.ids)):
             del result.base[rid]
     return result
+
+
+def named(comparison: Comparison, limit: int = NAMED) -> dict[str, Any]:
+    """The records a pull-request view names: the first ``limit`` ids (sorted) added, removed
+    and changed, and the golds that changed as ``{id, old, new}`` (each gold's canonical JSON,
+    cut to GOLD_TEXT characters). Ids only, and at most ``limit`` of each, so a million changed
+    records cost a bounded report (docs/json-report.md). Nothing is named for a set that is new
+    or could not be read at REF: the counts say it all."""
+    if comparison.state != "compared":
+        return {"added": [], "removed": [], "changed": [], "golds": []}
+    head, base = comparison.head, comparison.base
+    added = heapq.nsmallest(limit, (rid for rid in head if rid not in base))
+    removed = heapq.nsmallest(limit, (rid for rid in base if rid not in head))
+    both = [(rid, base[rid], now) for rid, (_, now) in head.items() if rid in base]
+    changed = heapq.nsmallest(limit, (rid for rid, then, now in both if then.record != now.record))
+    golds = heapq.nsmallest(limit, (rid for rid, then, now in both if then.gold != now.gold))
+    return {
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "golds": [
+            {"id": rid, "old": base[rid].gold_text, "new": head[rid][1].gold_text} for rid in golds
+        ],
+    }
 
 
 def digest(example: Example) -> Digest:
@@ -471,4 +498,4 @@ def _by_line(head: EvalSet, number: int, rows: list[int]) -> Iterator[tuple[int,
         return
 
 
-__all__ = ["Baseline", "Comparison", "Digest", "compare", "digest"]
+__all__ = ["NAMED", "Baseline", "Comparison", "Digest", "compare", "digest", "named"]

@@ -12,7 +12,12 @@ Besides findings, the result carries ``data``, what the summary and both reports
     {"ref": "origin/main", "commit": "<sha>", "state": "compared" | "new" | "unreadable",
      "reason": None | str, "before": {origin: n}, "before_total": n,
      "after": {origin: n}, "after_total": n, "added": {origin: n}, "removed": {origin: n},
-     "changed": {origin: n}, "golds_changed": n, "backfilled": n, "new_files": [path, ...]}
+     "changed": {origin: n}, "golds_changed": n, "backfilled": n, "new_files": [path, ...],
+     "named": {"added": [id, ...], "removed": [...], "changed": [...],
+               "golds": [{"id": id, "old": gold, "new": gold}, ...]}}
+
+``named`` (`revisions.delta.named`) lists the first ids of each kind, sorted, at most
+`revisions.delta.NAMED` of each; the counts above are always whole.
 
 ``added`` and ``changed`` count by the origin at HEAD, ``removed`` by the origin at REF.
 """
@@ -28,7 +33,7 @@ from pytest_evalmix.model.findings import Finding, ordered
 from pytest_evalmix.model.policy import Policy
 from pytest_evalmix.model.records import ORIGINS
 from pytest_evalmix.model.text import escape
-from pytest_evalmix.revisions.delta import Comparison, Digest
+from pytest_evalmix.revisions.delta import Comparison, Digest, named
 
 NAME = "changes"
 SHOWN = 40
@@ -51,6 +56,7 @@ def judge(evalset: EvalSet, comparison: Comparison) -> CheckResult:
         "after": after,
         "after_total": len(evalset),
         "new_files": list(comparison.new_files),
+        "named": named(comparison),
     }
     if comparison.state == "unreadable":
         data.update(before=None, before_total=None, added=None, removed=None, changed=None)
