@@ -7,13 +7,13 @@ its pure rule. See docs/checks.md for what each check judges.
 from __future__ import annotations
 
 from pytest_evalmix.checks import inputs as inputs_mod
-from pytest_evalmix.checks.labels import gold_provenance, provisional
+from pytest_evalmix.checks.labels import agreement, gold_provenance, provisional
 from pytest_evalmix.checks.labels import review_decisions as review
 from pytest_evalmix.checks.outcomes import coverage, failure_modes, pass_rates
 from pytest_evalmix.checks.records import changes, mix, schema
 from pytest_evalmix.checks.result import Check, CheckResult, Context
+from pytest_evalmix.evalset.sources import mentions_annotations
 from pytest_evalmix.model.evalset import EvalSet
-from pytest_evalmix.model.policy import Policy
 
 # What each check judges besides the set (the others need nothing more).
 NEEDS: dict[str, frozenset[str]] = {
@@ -35,10 +35,15 @@ AFTER_EVALS: frozenset[str] = frozenset({"pass-rates", "failure-modes", "coverag
 BASE_ONLY: frozenset[str] = frozenset({"changes"})
 
 
-def collected(name: str, policy: Policy) -> bool:
-    """Whether a set gets an item for this check: ``coverage`` exists only for a declared grid
-    (docs/checks.md), so a set without one shows no check that could only ever skip."""
-    return name != "coverage" or bool(policy.coverage.axes)
+def collected(name: str, evalset: EvalSet) -> bool:
+    """Whether a set gets an item for this check: ``coverage`` exists only for a declared grid,
+    ``agreement`` only for a set whose records name ``annotations`` (docs/checks.md), so a set
+    shows no check that could only ever skip."""
+    if name == "coverage":
+        return bool(evalset.policy.coverage.axes)
+    if name == "agreement":
+        return mentions_annotations(evalset)
+    return True
 
 
 def registry() -> dict[str, Check]:
@@ -52,6 +57,7 @@ def registry() -> dict[str, Check]:
         "failure-modes": failure_modes.check,
         "coverage": coverage.check,
         "review": review.check,
+        "agreement": agreement.check,
         "changes": changes.check,
     }
 

@@ -85,7 +85,7 @@ class ManifestFile(pytest.File):
         for name in registry():
             if name in BASE_ONLY and base is None:
                 continue  # ``changes``: only under --evalmix-base
-            if collected(name, evalset.policy):
+            if collected(name, evalset):
                 yield CheckItem.from_parent(self, name=name, evalset=evalset)
 
 
