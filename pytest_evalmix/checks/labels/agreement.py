@@ -198,6 +198,9 @@ def _pairs(
 
 
 def _measure(units: list[list[int]], values: list[float], level: Level) -> dict[str, Any]:
+    used = {code for unit in units for code in unit}
+    if len(used) < 2:  # no variation: alpha is 0/0, so there is nothing to judge
+        return {"records": len(units), "skipped": "every annotation gives the same value"}
     value = alpha_of(units, values, level)
     _point, (low, high) = interval(units, values, level)
     return {
@@ -292,6 +295,11 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
 
     whole = _measure(units_of(records), values, level)
     data.update(whole)
+    if "skipped" in whole:
+        reason = f"{whole['skipped']}: alpha is undefined without variation"
+        if findings:
+            return CheckResult(findings=ordered(findings), data=data)
+        return CheckResult(skipped=reason, data=data)
     pairs = _pairs(records, settings.min_items)
     data["pairs"] = pairs
     judged = [pair for pair in pairs if pair["judged"]]
@@ -330,7 +338,8 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
             )
         )
     for origin, found in origins.items():
-        if "alpha" in found and found["alpha"] < floor:
+        # One origin holding every record has the set's alpha: said once, for the set.
+        if "alpha" in found and found["alpha"] < floor and found["records"] < len(records):
             findings.append(
                 Finding(
                     evalset.manifest,
