@@ -7,11 +7,12 @@ its pure rule. See docs/checks.md for what each check judges.
 from __future__ import annotations
 
 from pytest_evalmix.checks import inputs as inputs_mod
-from pytest_evalmix.checks.labels import gold_provenance, provisional
+from pytest_evalmix.checks.labels import agreement, gold_provenance, provisional
 from pytest_evalmix.checks.labels import review_decisions as review
 from pytest_evalmix.checks.outcomes import coverage, failure_modes, pass_rates
 from pytest_evalmix.checks.records import changes, duplicates, leakage, mix, schema
 from pytest_evalmix.checks.result import Check, CheckResult, Context
+from pytest_evalmix.evalset.sources import mentions_annotations
 from pytest_evalmix.model.evalset import EvalSet
 
 # What each check judges besides the set (the others need nothing more).
@@ -37,12 +38,15 @@ BASE_ONLY: frozenset[str] = frozenset({"changes"})
 
 def collected(name: str, evalset: EvalSet) -> bool:
     """Whether a set gets an item for this check: ``coverage`` exists only for a declared grid,
-    ``leakage`` only for a set with ``against`` files or a ``split`` (docs/checks.md), so a set
-    shows no check that could only ever pass or skip."""
+    ``leakage`` only for a set with ``against`` files or a ``split``, ``agreement`` only for a
+    set whose records name ``annotations`` (docs/checks.md), so a set shows no check that could
+    only ever pass or skip."""
     if name == "coverage":
         return bool(evalset.policy.coverage.axes)
     if name == "leakage":
         return bool(evalset.policy.leakage.against) or evalset.split is not None
+    if name == "agreement":
+        return mentions_annotations(evalset)
     return True
 
 
@@ -57,6 +61,7 @@ def registry() -> dict[str, Check]:
         "failure-modes": failure_modes.check,
         "coverage": coverage.check,
         "review": review.check,
+        "agreement": agreement.check,
         "duplicates": duplicates.check,
         "leakage": leakage.check,
         "changes": changes.check,

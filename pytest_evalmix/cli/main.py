@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--reviewer", metavar="NAME", help="your name (default: git config user.name)"
     )
+    review.add_argument(
+        "--blind",
+        action="store_true",
+        help="hide the seed and its gold until you have given a gold (paraphrases)",
+    )
     _common(review)
     review.set_defaults(parser=review)
 

@@ -82,7 +82,10 @@ def run_review(args: argparse.Namespace) -> int:
     # A byte that is not UTF-8 then spoils one answer, which is asked again, not the whole input.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="surrogateescape")
-    session = ReviewSession(
+    from pytest_evalmix.review.blind import BlindSession
+
+    kind = BlindSession if getattr(args, "blind", False) else ReviewSession
+    session = kind(
         candidates=candidates,
         queue_shown=project.shown(queue),
         into=into,

@@ -172,3 +172,38 @@ def _jsonl_golds(
                     return
     except OSError:
         return
+
+
+ANNOTATIONS_WORD = b"annotations"
+
+
+def mentions_annotations(evalset: EvalSet) -> bool:
+    """Whether any of the set's record files, inline examples or field maps holds the word
+    ``annotations``: what decides that the ``agreement`` check is collected (docs/checks.md).
+
+    Collection must give the same items with and without pytest-xdist, and an xdist worker
+    reads a manifest only, so the rule reads bytes, not records: a file is searched in chunks,
+    at disk speed, and never parsed. A set whose text names the word without carrying
+    ``label.annotations`` gets an ``agreement`` item that skips and says so.
+    """
+    sources = [*evalset.record_files, evalset.inline_source]
+    for source in sources:
+        mapping = source.fields.mapping
+        if source.fields.preset == "label-studio" or any(
+            "annotations" in key or "annotations" in value for key, value in mapping.items()
+        ):
+            return True
+    if evalset.inline and "annotations" in repr(evalset.inline):
+        return True
+    word, keep = ANNOTATIONS_WORD, len(ANNOTATIONS_WORD) - 1
+    for source in evalset.record_files:
+        try:
+            with open(source.path, "rb") as handle:
+                tail = b""
+                while chunk := handle.read(1 << 22):
+                    if word in tail + chunk[: keep + 1] or word in chunk:
+                        return True
+                    tail = chunk[-keep:]
+        except OSError:
+            continue  # the loader reports an unreadable file at its line
+    return False

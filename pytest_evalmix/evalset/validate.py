@@ -145,7 +145,10 @@ def _errors(exc: ValidationError, record: Any, line: int) -> RecordError:
         elif kind == "value_error":
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(message if key in message else f"{key}: {message}")
-            fixes.append(f"give {key} a real value")
+            if key == "label.annotations":  # a repeated annotator (`Label._annotators_distinct`)
+                fixes.append("keep one annotation per annotator in label.annotations")
+            else:
+                fixes.append(f"give {key} a real value")
         else:
             problems.append(f"{key}: {error['msg'].lower()} (got {_short(error.get('input'))})")
             fixes.append(f"fix {key}")

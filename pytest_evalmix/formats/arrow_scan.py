@@ -24,7 +24,7 @@ _FIELDS = frozenset(
     {"id", "input", "gold", "origin", "label", "synthetic", "review", "tags", "grid", "meta"}
 )
 # A label with one of these is kept whole, as `fastload.scan` does.
-_KEEP = frozenset({"provisional", "checker", "pattern"})
+_KEEP = frozenset({"provisional", "checker", "pattern", "adjudicated_by"})
 
 
 def scan(
@@ -133,7 +133,14 @@ _DATE_OR_TIME: dict[str, Any] = {
 
 # Struct fields of ours and the Arrow types the columnar path judges them in; any other shape
 # goes row by row.
-_LABEL = {"source": "str", "by": "str", "at": "date", "checker": "str", "pattern": "str"}
+_LABEL = {
+    "source": "str",
+    "by": "str",
+    "at": "date",
+    "checker": "str",
+    "pattern": "str",
+    "adjudicated_by": "str",
+}
 _SYNTHETIC = {"generator": "str", "method": "str", "seed_id": "str", "prompt_sha256": "str"}
 _REVIEW = {"by": "str", "decision": "str", "at": "time", "seconds": "number"}
 

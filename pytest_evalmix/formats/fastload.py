@@ -33,6 +33,7 @@ from pytest_evalmix.formats.validators import (
 )
 from pytest_evalmix.model.columns import Column, GridKey
 from pytest_evalmix.model.normalise import input_key
+from pytest_evalmix.model.records import repeated_annotator
 
 MODULE = "pytest_evalmix.formats.fastload"
 
@@ -131,6 +132,8 @@ def scan(
                     and label.provisional is None
                     and label.checker is None
                     and label.pattern is None
+                    and label.annotations is None
+                    and label.adjudicated_by is None
                     and fast_record.review is None
                     and fast_record.gold is not None
                     and given is not None
@@ -188,11 +191,17 @@ def scan(
                 continue
             label = record["label"]
             source = label["source"]
+            annotations = label.get("annotations")
+            if annotations is not None and repeated_annotator([a["by"] for a in annotations]):
+                failed.append((line, raw))  # the model path says which annotator repeats
+                continue
             if (
                 source != "human"
                 or "provisional" in label
                 or "checker" in label
                 or "pattern" in label
+                or annotations is not None
+                or "adjudicated_by" in label
             ):
                 whole[row] = record
             add_id(record["id"])

@@ -14,7 +14,7 @@ from pydantic_core import CoreConfig, SchemaValidator
 
 from pytest_evalmix.formats import fastdecode
 
-SCANNED = frozenset({"_input_not_empty", "_gold_present"})
+SCANNED = frozenset({"_input_not_empty", "_gold_present", "_annotators_distinct"})
 
 
 def _name(schema: dict[str, Any]) -> str:

@@ -3,8 +3,8 @@
 Memory must grow with the number of ids, not the bytes of the inputs (a million-example set is
 about 270 MB of JSONL), so an `EvalSet` keeps records as columns of the few fields that the
 checks judge on, with strings interned. Records that carry more than a plain human label
-(programmatic, llm, provisional) are the exception and are kept whole. Reading is elsewhere
-(`pytest_evalmix.evalset`): this module does no I/O (docs/architecture.md).
+(programmatic, llm, provisional, annotated) are the exception and are kept whole. Reading is
+elsewhere (`pytest_evalmix.evalset`): this module does no I/O (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -145,5 +145,12 @@ class EvalSet:
         self.file_index.append(file_no)
         self.lines.append(line)
         self.input_keys.append(input_key(example.input))
-        if label.source != "human" or label.provisional or label.checker or label.pattern:
+        if (
+            label.source != "human"
+            or label.provisional
+            or label.checker
+            or label.pattern
+            or label.annotations is not None
+            or label.adjudicated_by is not None
+        ):
             self.kept[row] = example

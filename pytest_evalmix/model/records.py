@@ -55,6 +55,27 @@ class Label(_Strict):
     annotations: list[Annotation] | None = None
     adjudicated_by: str | None = None
 
+    @field_validator("annotations")
+    @classmethod
+    def _annotators_distinct(cls, value: list[Annotation] | None) -> list[Annotation] | None:
+        if value is not None:
+            repeated = repeated_annotator([annotation.by for annotation in value])
+            if repeated is not None:
+                raise ValueError(f"label.annotations has annotator {repeated!r} twice")
+        return value
+
+
+def repeated_annotator(names: list[str]) -> str | None:
+    """The first annotator named twice among a label's annotations, or None: each annotation is
+    one independent annotator's label (docs/formats.md), so a repeat would count twice in
+    `agreement`. The fast loaders call this too, for the same rule on every path."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
 
 class Synthetic(_Strict):
     """How a synthetic input was generated, so a reviewer can trace it to its seed."""

@@ -107,6 +107,7 @@ def _set_markdown(evalset: SetReport) -> list[str]:
         [":--", ":--"],
         [[_code(c.name), f"{_STATUS_MARK[c.status]} {_text(c.headline())}"] for c in checks],
     )
+    out += _pairs(evalset)
     due = evalset.coming_due()
     if due:
         out += ["### Provisional labels coming due", ""]
@@ -254,6 +255,31 @@ def _comparisons(evalset: SetReport) -> list[str]:
             text = f"not judged: {entry.get('reason', '')}"
         out.append(f"- pass rates, {_text(subsets)}: {_text(text)}")
     return [*out, ""]
+
+
+def _pairs(evalset: SetReport) -> list[str]:
+    """`agreement`'s per-pair table: how often each two annotators gave the same gold over the
+    records they share (docs/checks.md)."""
+    check = evalset.checks.get("agreement")
+    pairs = check.data.get("pairs") if check is not None else None
+    if not isinstance(pairs, list) or not pairs:
+        return []
+    rows = [
+        [
+            _text(str(p["a"])),
+            _text(str(p["b"])),
+            str(p["shared"]),
+            str(p["agreed"]),
+            f"{float(p['agreement']):.0%}",
+        ]
+        for p in pairs
+    ]
+    out = ["### Annotator agreement", ""]
+    return out + _table(
+        ["annotator", "with", "shared", "alike", "agreement"],
+        [":--", ":--", "--:", "--:", "--:"],
+        rows,
+    )
 
 
 def _table(headers: list[str], align: list[str], rows: list[list[str]]) -> list[str]:

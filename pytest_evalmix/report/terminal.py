@@ -46,7 +46,10 @@ def _compact_line(evalset: SetReport) -> str:
         for origin in ORIGINS
         if evalset.counts.get(origin, 0) or origin in evalset.targets
     )
-    checks = ", ".join(f"{name} {_compact_status(check)}" for name, check in evalset.checks.items())
+    checks = ", ".join(
+        f"{name} {_compact_status(check)}{_measured(name, check)}"
+        for name, check in evalset.checks.items()
+    )
     line = f"{evalset.name}: {evalset.total} example{'s' if evalset.total != 1 else ''}"
     if evalset.total:
         line += f", {mix}"
@@ -80,6 +83,15 @@ def _set_style(evalset: SetReport) -> Style:
     if any(check.warnings for check in evalset.checks.values()):
         return "warning"
     return "passed"
+
+
+def _measured(name: str, check: CheckReport) -> str:
+    """What a check measured, where the verdict alone says too little: `agreement`'s alpha and
+    how many records it is over (docs/checks.md)."""
+    alpha, records = check.data.get("alpha"), check.data.get("records")
+    if name == "agreement" and isinstance(alpha, float) and isinstance(records, int):
+        return f" (alpha {alpha:.3f}, {records} record{'s' if records != 1 else ''})"
+    return ""
 
 
 def _compact_status(check: CheckReport) -> str:

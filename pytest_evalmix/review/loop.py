@@ -408,7 +408,10 @@ class ReviewSession:
         new_input: Any,
         gold: Any,
         started: float,
+        extra: dict[str, Any] | None = None,
     ) -> None:
+        """Write the decision (and for an accept, the record first); ``extra`` joins the log
+        entry (blind review's ``blind_gold`` and ``seed_gold``, `review.blind`)."""
         seconds = round(time.monotonic() - started, 1)
         at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         stamp = at.isoformat().replace("+00:00", "Z")
@@ -422,6 +425,7 @@ class ReviewSession:
             "seed_id": candidate.seed["id"],
             "queue": self.queue_shown,
             "into": self.into_shown,
+            **(extra or {}),
         }
         with _hold_interrupt() as caught:
             if decision in decisions.ACCEPTING:

@@ -66,6 +66,12 @@ class LoggedDecision:
     line: int
     seconds: float | None = None
     input_sha256: str | None = None
+    # `evalmix review --blind` (docs/cli.md): the gold the reviewer gave before seeing the
+    # seed, the seed's gold, and the candidate's generator; `blind` is False otherwise.
+    blind: bool = False
+    blind_gold: Any = None
+    seed_gold: Any = None
+    generator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,10 @@ def parse(data: Any, line: int) -> LoggedDecision | BadLine:
         line=line,
         seconds=float(seconds) if seconds is not None else None,
         input_sha256=digest if isinstance(digest, str) else None,
+        blind="blind_gold" in data and "seed_gold" in data,
+        blind_gold=data.get("blind_gold"),
+        seed_gold=data.get("seed_gold"),
+        generator=data["generator"] if isinstance(data.get("generator"), str) else None,
     )
 
 

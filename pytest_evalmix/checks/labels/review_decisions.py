@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from pytest_evalmix.checks.inputs import Inputs
 from pytest_evalmix.checks.result import CheckResult, Context
@@ -70,6 +71,8 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
     # The last saved decision on each candidate id, and the log it is in.
     latest: dict[str, tuple[decisions_mod.LoggedDecision, str]] = {}
     total = 0
+    # Blind decisions by generator: [decisions, blind gold unlike the seed's, log, first line].
+    drift: dict[str, list[Any]] = {}
     for log in inputs.reviews:
         shown = display_path(log.path, evalset.rootdir)
         findings.extend(
@@ -96,6 +99,12 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
                 reviewer.accepted += 1
             if decision.seconds is not None:
                 reviewer.seconds.append(decision.seconds)
+            if decision.blind:
+                tally = drift.setdefault(decision.generator or "(no generator)", [0, 0, shown, 0])
+                if not tally[0]:
+                    tally[3] = decision.line
+                tally[0] += 1
+                tally[1] += decision.blind_gold != decision.seed_gold
 
     summary = []
     for reviewer in sorted(reviewers.values(), key=lambda r: r.by):
@@ -145,9 +154,34 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
                 )
             )
 
+    findings.extend(_intent_drift(drift, settings.min_decisions, settings.max_intent_drift))
     reviews_dir = display_path(context.evalmix_dir / decisions_mod.REVIEWS_DIR, evalset.rootdir)
     findings.extend(_in_the_set(evalset, latest, settings.required, reviews_dir))
     return CheckResult(findings=ordered(findings), data={"decisions": total, "reviewers": summary})
+
+
+def _intent_drift(drift: dict[str, list[Any]], least: int, most: float) -> list[Finding]:
+    """A generator whose paraphrases, reviewed blind (`evalmix review --blind`), too often get
+    a gold unlike their seed's: it changes what they mean, so the seed's gold is wrong for them."""
+    findings = []
+    for generator in sorted(drift):
+        decided, differ, path, line = drift[generator]
+        if decided < least or differ / decided <= most:
+            continue
+        findings.append(
+            Finding(
+                path,
+                line,
+                None,
+                f"generator {generator}: {differ} of {decided} blind reviews "
+                f"({_percent(differ / decided)}) gave a gold unlike the seed's, above "
+                f"max_intent_drift {_percent(most)}: its paraphrases change their intent",
+                f"tighten {generator}'s prompt to keep the intent, and re-review its accepted "
+                "paraphrases blind",
+                NAME,
+            )
+        )
+    return findings
 
 
 def _in_the_set(

@@ -93,3 +93,33 @@ def test_required_review_wants_a_saved_decision_for_every_synthetic_record(
         )
     ]
     assert "commit the decision logs in .evalmix/reviews/" in result.findings[0].fix
+
+
+def test_a_generator_whose_blind_golds_drift_from_the_seed_is_a_finding(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    evalset = make_set(tmp_path, healthy())
+    decisions = [
+        replace(
+            decision(f"cand-{i}", "dana", i + 1, verdict="rejected" if i % 2 else "accepted"),
+            blind=True,
+            blind_gold="refund" if i < 3 else "billing",
+            seed_gold="billing",
+            generator=generator,
+        )
+        for generator in ("gen-a", "gen-b")
+        for i in range(20 if generator == "gen-a" else 2)
+    ]
+    log = review_log(tmp_path, "dana", decisions)
+    result = review.check(evalset, evalset.policy, context(tmp_path), Inputs(reviews=[log]))
+    assert [(f.path, f.line, f.message) for f in result.findings] == [
+        (
+            LOG,
+            1,
+            "generator gen-a: 3 of 20 blind reviews (15%) gave a gold unlike the seed's, above "
+            "max_intent_drift 10%: its paraphrases change their intent",
+        )
+    ]
+    relaxed = make_set(tmp_path, healthy(), policy={"review": {"max_intent_drift": 0.2}})
+    calm = review.check(relaxed, relaxed.policy, context(tmp_path), Inputs(reviews=[log]))
+    assert calm.findings == []
