@@ -5,12 +5,23 @@ order of the defects in docs/checks.md's hardening notes."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import WriteSet, healthy, jsonl, run
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,6 +40,20 @@ def clean(result: pytest.RunResult) -> str:
     for char in ("\x1b", "\x07"):
         assert char not in out, f"{char!r} reached the output raw"
     return out
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def commit(cwd: Path, message: str) -> str:
+    git(cwd, "add", "-A")
+    git(cwd, "commit", "-q", "--no-gpg-sign", "-m", message)
+    return git(cwd, "rev-parse", "HEAD").strip()
 
 
 def saved_folder(project: pytest.Pytester) -> Path:
@@ -77,3 +102,74 @@ def test_a_state_json_nested_100000_deep_is_one_finding(project: pytest.Pytester
         ]
     )
     assert result.ret == 1
+
+
+# -- flags, names and messages -----------------------------------------------------------------
+
+
+def test_evalmix_base_without_evalmix_is_a_usage_error_naming_the_flag(
+    project: pytest.Pytester, write_set: WriteSet, xdist: list[str]
+) -> None:
+    write_set()
+    result = run(project, "--evalmix-base=main", *xdist)
+    clean(result)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--evalmix-base=main needs --evalmix*add --evalmix*"])
+
+
+@pytest.fixture
+def shallow(
+    pytester: pytest.Pytester,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """A depth-1 clone of a two-commit repository, as the current directory; returns the first
+    commit, which the clone does not hold."""
+    origin = tmp_path_factory.mktemp("origin")
+    git(origin, "init", "-q", "-b", "main")
+    (origin / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (origin / "data").mkdir()
+    (origin / "data" / "support.jsonl").write_text(jsonl(healthy()))
+    (origin / "support.evalmix.yaml").write_text("evalmix: 1\ndata: [data/support.jsonl]\n")
+    first = commit(origin, "base")
+    (origin / "data" / "support.jsonl").write_text(jsonl(healthy("x")))
+    commit(origin, "change")
+    clone = pytester.path / "clone"
+    git(pytester.path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    monkeypatch.chdir(clone)
+    return first
+
+
+def test_a_ref_missing_from_a_shallow_clone_is_said_not_to_exist(
+    pytester: pytest.Pytester, shallow: str
+) -> None:
+    result = run(pytester, "--evalmix", "--evalmix-base=no-such-branch")
+    clean(result)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "--evalmix-base=no-such-branch: there is no branch, tag or commit " in err, err
+    assert "shallow" not in err and "fetch the whole history" not in err, err
+
+
+@pytest.mark.parametrize("beyond", ["commit", "HEAD~1"])
+def test_a_commit_beyond_a_shallow_clone_blames_the_depth(
+    pytester: pytest.Pytester, shallow: str, beyond: str
+) -> None:
+    ref = shallow if beyond == "commit" else beyond
+    result = run(pytester, "--evalmix", f"--evalmix-base={ref}")
+    clean(result)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--evalmix-base={ref}: this is a shallow clone*fetch-depth: 0*"])
+
+
+def test_a_ref_with_terminal_escapes_is_shown_escaped(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    git(project.path, "init", "-q", "-b", "main")
+    write_set()
+    commit(project.path, "base")
+    result = run(project, "--evalmix", "--evalmix-base=x\x1b[2J\x1b]0;pwn\x07")
+    clean(result)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "ERROR: --evalmix-base=x\\x1b[2J\\x1b]0;pwn\\x07: there is no branch" in err, err
