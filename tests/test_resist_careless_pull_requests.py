@@ -104,6 +104,50 @@ def test_a_state_json_nested_100000_deep_is_one_finding(project: pytest.Pytester
     assert result.ret == 1
 
 
+LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+    "size 12345\n"
+)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json", "csv", "parquet"])
+def test_a_git_lfs_pointer_is_one_finding_that_says_to_pull(
+    project: pytest.Pytester, suffix: str, xdist: list[str]
+) -> None:
+    (project.path / "data").mkdir()
+    (project.path / "data" / f"set.{suffix}").write_text(LFS_POINTER, encoding="utf-8")
+    manifest(project, f"data: [data/set.{suffix}]\n")
+    result = run(project, "--evalmix", *xdist)
+    out = clean(result)
+    result.stdout.fnmatch_lines(
+        [
+            f"data/set.{suffix}:1: -: a Git LFS pointer, not data — run `git lfs pull`; in GitHub "
+            "Actions check out with `lfs: true`"
+        ]
+    )
+    assert "malformed" not in out and "not a readable" not in out, out
+    assert out.count("Git LFS pointer, not data —") == 1, out
+    assert result.ret == 1
+
+
+def test_a_git_lfs_pointer_at_the_base_ref_counts_nothing_as_added(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    git(project.path, "init", "-q", "-b", "main")
+    write_set()
+    (project.path / "data" / "support.jsonl").write_text(LFS_POINTER, encoding="utf-8")
+    commit(project.path, "base: the data went to LFS")
+    (project.path / "data" / "support.jsonl").write_text(jsonl(healthy()), encoding="utf-8")
+    result = run(project, "--evalmix", "--evalmix-base=main")
+    out = clean(result)
+    result.stdout.fnmatch_lines(
+        ["*changes*skipped:*data/support.jsonl is a Git LFS pointer at main, not data*"]
+    )
+    assert "20 added" not in out and "+20" not in out, out
+    assert result.ret == 0, out
+
+
 # -- flags, names and messages -----------------------------------------------------------------
 
 

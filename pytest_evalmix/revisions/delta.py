@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from pytest_evalmix.errors import ManifestError
 from pytest_evalmix.evalset.sources import examples, examples_of, plain_jsonl
+from pytest_evalmix.formats.readers import LFS_MESSAGE
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.records import Example
 from pytest_evalmix.revisions import git
@@ -115,6 +116,16 @@ def compare(
         with git.set_at(base, head.manifest, project_policy, sharing, lines=lines) as at_ref:
             if at_ref is None:
                 result.state = "new"
+                return result
+            pointers = [f for f in at_ref.findings if f.message == LFS_MESSAGE]
+            if pointers:
+                # Git holds the pointer, not the data: every record would count as added.
+                result.state = "unreadable"
+                result.reason = (
+                    f"{pointers[0].path} is a Git LFS pointer at {base.ref}, not data — "
+                    "fetch its objects (`git lfs fetch origin <REF>`) or compare with a REF "
+                    "from before the file moved to LFS"
+                )
                 return result
             for _, example in examples(at_ref):
                 result.base.setdefault(example.id, digest(example))
