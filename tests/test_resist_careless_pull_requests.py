@@ -217,3 +217,18 @@ def test_a_ref_with_terminal_escapes_is_shown_escaped(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = result.stderr.str()
     assert "ERROR: --evalmix-base=x\\x1b[2J\\x1b]0;pwn\\x07: there is no branch" in err, err
+
+
+def test_a_5_mb_id_is_shown_cut_with_its_length(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    records = healthy()
+    records[0]["id"] = "x" * 5_000_000
+    records[0]["origin"] = "prod"
+    records[1]["id"] = records[0]["id"]
+    write_set(records)
+    result = run(project, "--evalmix")
+    out = clean(result)
+    assert len(out) < 20_000, len(out)
+    assert "(5,000,000 characters)" in out, out
+    assert result.ret == 1
