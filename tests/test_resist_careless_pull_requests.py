@@ -148,6 +148,77 @@ def test_a_git_lfs_pointer_at_the_base_ref_counts_nothing_as_added(
     assert result.ret == 0, out
 
 
+LABEL = '"label": {"source": "human", "by": "dana", "at": "2026-10-01"}'
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json"])
+def test_nan_infinity_and_huge_numbers_are_schema_findings(
+    project: pytest.Pytester, suffix: str, xdist: list[str]
+) -> None:
+    golds = ["NaN", "Infinity", "-Infinity", "1e999999"]
+    lines = [
+        f'{{"id": "r{i}", "input": "text", "gold": {gold}, "origin": "production", {LABEL}}}'
+        for i, gold in enumerate(golds)
+    ]
+    lines.append(
+        f'{{"id": "m", "input": {{"x": [NaN]}}, "gold": 1, "origin": "production", {LABEL}}}'
+    )
+    text = "\n".join(lines) + "\n" if suffix == "jsonl" else "[" + ",\n".join(lines) + "]\n"
+    (project.path / "data").mkdir()
+    (project.path / "data" / f"set.{suffix}").write_text(text, encoding="utf-8")
+    manifest(project, f"data: [data/set.{suffix}]\n")
+    result = run(project, "--evalmix", *xdist)
+    clean(result)
+    result.stdout.fnmatch_lines(
+        [
+            f"data/set.{suffix}:1: r0: gold holds NaN, which is not JSON — *",
+            f"data/set.{suffix}:2: r1: gold holds an infinite number, which is not JSON*",
+            f"data/set.{suffix}:3: r2: gold holds an infinite number, which is not JSON*",
+            f"data/set.{suffix}:4: r3: gold holds an infinite number, which is not JSON*",
+            f"data/set.{suffix}:5: m: input.x?0? holds NaN, which is not JSON*",
+        ]
+    )
+    assert result.ret == 1
+
+
+def test_binary_and_map_parquet_columns_are_schema_findings(project: pytest.Pytester) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    label = {"source": "human", "by": "dana", "at": "2026-10-01"}
+    binary = pa.table(
+        {
+            "id": ["b0", "b1"],
+            "input": pa.array([b"\x00\x01", b"text"], pa.binary()),
+            "gold": ["a", "b"],
+            "origin": ["production", "production"],
+            "label": [label, label],
+        }
+    )
+    mapped = pa.table(
+        {
+            "id": ["m0"],
+            "input": ["text"],
+            "gold": pa.array([[(1, "one")]], pa.map_(pa.int64(), pa.string())),
+            "origin": ["production"],
+            "label": [label],
+        }
+    )
+    (project.path / "data").mkdir()
+    pq.write_table(binary, project.path / "data" / "binary.parquet")
+    pq.write_table(mapped, project.path / "data" / "map.parquet")
+    manifest(project, "data: [data/binary.parquet, data/map.parquet]\n")
+    result = run(project, "--evalmix")
+    clean(result)
+    result.stdout.fnmatch_lines(
+        [
+            "data/binary.parquet:1: b0: input holds binary data, which is not JSON*",
+            "data/binary.parquet:2: b1: input holds binary data, which is not JSON*",
+            "data/map.parquet:1: m0: gold*, which is not JSON*",
+        ]
+    )
+    assert result.ret == 1
+
+
 # -- flags, names and messages -----------------------------------------------------------------
 
 

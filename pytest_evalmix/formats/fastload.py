@@ -32,6 +32,7 @@ from pytest_evalmix.formats.validators import (
     with_grid,
 )
 from pytest_evalmix.model.columns import Column, GridKey
+from pytest_evalmix.model.jsonvalue import not_json
 
 MODULE = "pytest_evalmix.formats.fastload"
 
@@ -174,6 +175,7 @@ def scan(
                 or given is None
                 or (given.__class__ in _SIZED and not given)
                 or (given.__class__ is str and given.isspace())
+                or not_json(record)
             ):
                 failed.append((line, raw))
                 continue
