@@ -15,6 +15,7 @@ from pytest_evalmix.evalset.manifest import resolve
 from pytest_evalmix.evalset.sources import inline_records, plain_arrow, plain_jsonl, source_records
 from pytest_evalmix.evalset.validate import validate, validate_bytes
 from pytest_evalmix.formats import arrow_scan, fastload, validators
+from pytest_evalmix.formats.readers import lfs_pointer
 from pytest_evalmix.model.evalset import EvalSet, Source
 from pytest_evalmix.model.findings import Finding
 from pytest_evalmix.model.records import Example
@@ -51,10 +52,17 @@ def fill(evalset: EvalSet, sharing: int = 1) -> None:
     allow_extra = evalset.policy.schema_.extra == "allow"
     for line, result in inline_records(evalset.inline, evalset.inline_source, allow_extra):
         dedupe.take(0, line, result)
+    # A Git LFS pointer goes the ordinary way, which makes it one finding.
+    pointers = {
+        number
+        for number, source in enumerate(evalset.record_files, 1)
+        if lfs_pointer(source.path) is not None
+    }
     fast = {
         number
         for number, source in enumerate(evalset.record_files, 1)
-        if plain_jsonl(source)
+        if number not in pointers
+        and plain_jsonl(source)
         and not allow_extra
         and source.path.is_file()
         and os.access(source.path, os.R_OK)
@@ -69,7 +77,10 @@ def fill(evalset: EvalSet, sharing: int = 1) -> None:
     columnar = {
         number
         for number, source in enumerate(evalset.record_files, 1)
-        if plain_arrow(source) and not allow_extra and validators.validator() is not None
+        if number not in pointers
+        and plain_arrow(source)
+        and not allow_extra
+        and validators.validator() is not None
     }
     child = arrow_scan.start([evalset.record_files[number - 1].path for number in sorted(columnar)])
     for number, source in enumerate(evalset.record_files, 1):

@@ -10,7 +10,7 @@ from typing import Any
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.evalset.validate import validate, validate_bytes
 from pytest_evalmix.formats import arrow, presets, validators
-from pytest_evalmix.formats.readers import SUFFIXES, not_an_object, read
+from pytest_evalmix.formats.readers import SUFFIXES, lfs_pointer, not_an_object, read
 from pytest_evalmix.model.evalset import EvalSet, Source
 from pytest_evalmix.model.records import Example
 
@@ -41,6 +41,10 @@ def inline_records(
 def source_records(
     source: Source, allow_extra: bool
 ) -> Iterator[tuple[int, Example | RecordError]]:
+    pointer = lfs_pointer(source.path)
+    if pointer is not None:
+        yield 1, pointer
+        return
     fast = source.plain and not allow_extra
     collection = "tests" if source.fields.preset == "promptfoo" else "examples"
     try:

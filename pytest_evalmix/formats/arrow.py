@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from pytest_evalmix.errors import RecordError
-from pytest_evalmix.files.paths import is_saved_dataset
+from pytest_evalmix.files.paths import inside, is_saved_dataset
 
 SUFFIXES = (".parquet", ".arrow")
 INSTALL = "pip install 'pytest-evalmix[arrow]'"
@@ -55,8 +55,22 @@ def pyarrow_module() -> ModuleType | None:
     return module
 
 
+def _inside_folder(path: Path, folder: Path) -> Path:
+    """The one path rule for the files inside a folder: a symlink that leads out of it (and so,
+    perhaps, out of the rootdir) is never opened, and its target is never named."""
+    if not inside(path, folder):
+        raise ValueError(
+            f"its {path.name} is a symlink that leads out of the folder — replace it with the file"
+        )
+    return path
+
+
 def _saved_files(folder: Path) -> list[Path]:
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    text = _inside_folder(folder / "state.json", folder).read_text(encoding="utf-8")
+    try:
+        state = json.loads(text)
+    except RecursionError:
+        raise ValueError("its state.json is JSON nested too deeply to read") from None
     files = state.get("_data_files") if isinstance(state, dict) else None
     if not isinstance(files, list) or not files:
         raise ValueError("its state.json lists no _data_files")
@@ -65,7 +79,7 @@ def _saved_files(folder: Path) -> list[Path]:
         name = entry.get("filename") if isinstance(entry, dict) else None
         if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
             raise ValueError(f"its state.json names a data file oddly: {entry!r}")
-        paths.append(folder / name)
+        paths.append(_inside_folder(folder / name, folder))
     return paths
 
 

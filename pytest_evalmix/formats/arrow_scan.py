@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.formats import arrow, parallel, validators
+from pytest_evalmix.model.jsonvalue import not_json
 from pytest_evalmix.model.normalise import input_key
 
 MODULE = "pytest_evalmix.formats.arrow_scan"
@@ -60,7 +61,7 @@ def scan(
     first = 1
     try:
         for batch in arrow.batches_of(pa, path):
-            if _simple(pa, batch.schema):
+            if _simple(pa, batch.schema) and _finite(pa, pc, batch):
                 yield _columns(pa, pc, batch, first, validator, spec)
             else:
                 yield _rows(batch, first, validator, spec)
@@ -93,7 +94,12 @@ def _rows(
             failed.append((row, raw))
             continue
         given = record["input"]
-        if record["gold"] is None or not given or (given.__class__ is str and given.isspace()):
+        if (
+            record["gold"] is None
+            or not given
+            or (given.__class__ is str and given.isspace())
+            or not_json(record)
+        ):
             failed.append((row, raw))
             continue
         _add(piece, at, row, record)
@@ -178,10 +184,45 @@ def _struct_ok(pa: Any, arrow_type: Any, fields: dict[str, str], extra: frozense
     return True
 
 
+def _json_column(pa: Any, arrow_type: Any, top: bool = True) -> bool:
+    """Whether every value of a column is plain JSON without looking at it: no bytes, no map
+    (its keys need not be text), and no float below the top, where a NaN would hide; a top-level
+    float column is tested for NaN and infinities by `_finite`. Any other column goes row by
+    row, where the model refuses what is not JSON (docs/formats.md)."""
+    types = pa.types
+    if types.is_floating(arrow_type):
+        return top
+    if types.is_list(arrow_type) or types.is_large_list(arrow_type):
+        return _json_column(pa, arrow_type.value_type, False)
+    if types.is_struct(arrow_type):
+        return all(
+            _json_column(pa, arrow_type.field(i).type, False) for i in range(arrow_type.num_fields)
+        )
+    return bool(
+        types.is_string(arrow_type)
+        or types.is_large_string(arrow_type)
+        or types.is_integer(arrow_type)
+        or types.is_boolean(arrow_type)
+        or types.is_null(arrow_type)
+        or types.is_temporal(arrow_type)
+    )
+
+
+def _finite(pa: Any, pc: Any, batch: Any) -> bool:
+    gold = batch.column("gold")
+    if not pa.types.is_floating(gold.type):
+        return True
+    return not pc.any(pc.invert(pc.is_finite(gold))).as_py()
+
+
 def _simple(pa: Any, schema: Any) -> bool:
     """Whether a batch of this schema can be judged as columns."""
     types = {field.name: field.type for field in schema}
     if not _REQUIRED <= types.keys() or not types.keys() <= _FIELDS:
+        return False
+    if not _json_column(pa, types["gold"]):
+        return False
+    if "meta" in types and not _json_column(pa, types["meta"], False):
         return False
     if _kind(pa, types["id"]) != "str" or _kind(pa, types["input"]) != "str":
         return False

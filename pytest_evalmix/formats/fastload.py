@@ -32,6 +32,7 @@ from pytest_evalmix.formats.validators import (
     with_grid,
 )
 from pytest_evalmix.model.columns import Column, GridKey
+from pytest_evalmix.model.jsonvalue import not_json
 from pytest_evalmix.model.normalise import input_key
 from pytest_evalmix.model.records import repeated_annotator
 
@@ -186,6 +187,7 @@ def scan(
                 or given is None
                 or (given.__class__ in _SIZED and not given)
                 or (given.__class__ is str and given.isspace())
+                or not_json(record)
             ):
                 failed.append((line, raw))
                 continue

@@ -54,6 +54,33 @@ def read(path: Path, *, raw_jsonl: bool, collection: str = "examples") -> Iterat
         )
 
 
+# The first line of every Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+LFS_MAGIC = b"version https://git-lfs.github.com/spec/v1"
+# A pointer is three or four short lines; a data file is seldom this small.
+LFS_MAX = 1024
+LFS_MESSAGE = "a Git LFS pointer, not data"
+
+
+def lfs_pointer(path: Path) -> RecordError | None:
+    """The finding for a data file that is a Git LFS pointer (a checkout without ``git lfs
+    pull``, or a revision read with git), so that it is one line that says what to do, and not
+    a "malformed JSON" line per line of the pointer (docs/formats.md)."""
+    try:
+        if path.is_dir() or path.stat().st_size > LFS_MAX:
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(len(LFS_MAGIC))
+    except OSError:
+        return None
+    if head != LFS_MAGIC:
+        return None
+    return RecordError(
+        1,
+        LFS_MESSAGE,
+        "run `git lfs pull`; in GitHub Actions check out with `lfs: true`",
+    )
+
+
 def not_an_object(line: int, value: Any) -> RecordError:
     return RecordError(
         line,

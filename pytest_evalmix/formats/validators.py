@@ -14,7 +14,18 @@ from pydantic_core import CoreConfig, SchemaValidator
 
 from pytest_evalmix.formats import fastdecode
 
-SCANNED = frozenset({"_input_not_empty", "_gold_present", "_annotators_distinct"})
+# Checked by the scans themselves (`fastload.scan`, `arrow_scan`), so the derived schema holds
+# no function and can be sent to a child as JSON.
+SCANNED = frozenset(
+    {
+        "_input_not_empty",
+        "_gold_present",
+        "_annotators_distinct",
+        "input_json",
+        "gold_json",
+        "meta_json",
+    }
+)
 
 
 def _name(schema: dict[str, Any]) -> str:

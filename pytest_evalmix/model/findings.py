@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pytest_evalmix.model.text import escape
+from pytest_evalmix.model.text import cut, escape
+
+# A message or fix quotes values, and may name several: each is cut at a few hundred
+# characters (the id at `text.SHOWN`), so a huge value costs one line, not megabytes.
+MESSAGE_SHOWN = 1200
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Finding:
         for name in ("path", "id", "message", "fix"):
             value = getattr(self, name)
             if isinstance(value, str):
-                shown = escape(value)
+                shown = escape(cut(value, MESSAGE_SHOWN if name in ("message", "fix") else 300))
                 if shown is not value:
                     object.__setattr__(self, name, shown)
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+    field_validator,
+)
+
+from pytest_evalmix.model.jsonvalue import gold_json, input_json, meta_json
 
 Origin = Literal["production", "synthetic", "adversarial"]
 ORIGINS: tuple[Origin, ...] = ("production", "synthetic", "adversarial")
@@ -108,7 +118,7 @@ class Example(_Strict):
 
     id: str = Field(min_length=1)
     # The JSON Schema says what the validators below enforce, so an editor flags it too.
-    input: Any = Field(
+    input: Annotated[Any, AfterValidator(input_json)] = Field(
         json_schema_extra={
             "description": "any JSON value, not empty",
             "not": {
@@ -121,7 +131,7 @@ class Example(_Strict):
             },
         }
     )
-    gold: Any = Field(
+    gold: Annotated[Any, AfterValidator(gold_json)] = Field(
         json_schema_extra={
             "description": "the expected answer: any JSON value but null",
             "not": {"type": "null"},
@@ -133,7 +143,7 @@ class Example(_Strict):
     review: Review | None = None
     tags: list[str] = Field(default_factory=list)
     grid: dict[str, str] = Field(default_factory=dict)
-    meta: dict[str, Any] = Field(default_factory=dict)
+    meta: Annotated[dict[str, Any], AfterValidator(meta_json)] = Field(default_factory=dict)
 
     @field_validator("input")
     @classmethod

@@ -38,6 +38,22 @@ def escape(text: str, keep: str = "") -> str:
     return "".join(out)
 
 
+# A shown value is cut at this many characters: a 5 MB id must not be echoed whole into every
+# line, report and xdist message that names it (docs/checks.md).
+SHOWN = 300
+# Room for what `cut` adds, so that a cut text is never cut again (findings cross xdist's
+# channel and are rebuilt, and each rebuild would add another suffix).
+_SLACK = 40
+
+
+def cut(text: str, limit: int = SHOWN) -> str:
+    """``text`` cut at ``limit`` characters, saying how long it was: ``abc… (5,000,000
+    characters)``. Short text is returned unchanged."""
+    if len(text) <= limit + _SLACK:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def safe_data(value: T) -> T:
     """Plain data with every string (keys too) escaped, as sent across processes or written
     into a report: nothing in it can fail to encode or reach a terminal raw."""

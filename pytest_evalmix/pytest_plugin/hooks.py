@@ -89,6 +89,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     ACTIVE_CONFIGS.append(config)
     if not enabled(config):
+        if config.getoption("evalmix_base") is not None:
+            # Without --evalmix nothing would be compared, and the run would pass silently.
+            from pytest_evalmix.model.text import escape
+
+            option = escape(f"--evalmix-base={config.getoption('evalmix_base')}")
+            raise pytest.UsageError(
+                f"{option} needs --evalmix: add --evalmix (or set evalmix = true in the ini)"
+            )
         return
     # Imported by its full name, not from its package: the package outlives a pytester run
     # that drops this module, and `from package import module` would hand back the stale one.

@@ -21,6 +21,7 @@ from pytest_evalmix.evalset.sources import examples as read_examples
 from pytest_evalmix.files.paths import display_path
 from pytest_evalmix.model.policy import PolicyError, from_pyproject, suggest
 from pytest_evalmix.model.records import ORIGINS
+from pytest_evalmix.model.text import cut
 from pytest_evalmix.pytest_plugin.fixtures import ACTIVE_CONFIGS, FAILURE_MODE
 
 # What ``pytest.param`` returns. Its class, ParameterSet, is not part of pytest's public API,
@@ -76,7 +77,8 @@ def examples(
         mark = getattr(pytest.mark, MARKER)(
             manifest=shown, set=set_name, id=example.id, origin=example.origin
         )
-        params.append(pytest.param(example, id=example.id, marks=mark))
+        # The test id is shown in -v lines and headers: a huge id is cut there (the mark keeps it).
+        params.append(pytest.param(example, id=cut(example.id), marks=mark))
     return params
 
 

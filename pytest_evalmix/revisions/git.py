@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import os
 import posixpath
+import re
 import subprocess
 import tempfile
 import threading
@@ -31,6 +32,7 @@ from pytest_evalmix.evalset.sources import plain_jsonl
 from pytest_evalmix.files.paths import display_path
 from pytest_evalmix.model.evalset import EvalSet
 from pytest_evalmix.model.records import DataFile
+from pytest_evalmix.model.text import escape
 
 CHUNK = 8 * 1024 * 1024
 FETCH_ALL = "fetch-depth: 0"
@@ -175,7 +177,7 @@ def _copy(stream: IO[bytes], blob: str, path: Path) -> None:
 
 def open_base(rootdir: Path, ref: str) -> Base:
     """Resolve REF for the repository that holds ``rootdir``, or raise `GitError`."""
-    option = f"--evalmix-base={ref}"
+    option = escape(f"--evalmix-base={ref}")  # a ref is text anyone can type into a CI job
     if not ref.strip() or ref.startswith("-") or "\0" in ref:
         raise GitError(f"{option}: not a git revision; name a branch, tag or commit")
     try:
@@ -201,17 +203,34 @@ def open_base(rootdir: Path, ref: str) -> Base:
     commit = resolved.stdout.decode("ascii", "replace").strip()
     if resolved.returncode == 0 and commit:
         return Base(ref=ref, commit=commit, rootdir=rootdir)
+    shown = escape(repr(ref))
     shallow = _git(rootdir, "rev-parse", "--is-shallow-repository", check=False)
-    if shallow.stdout.strip() == b"true":
+    if shallow.stdout.strip() == b"true" and _beyond_depth(rootdir, ref):
         raise GitError(
-            f"{option}: this is a shallow clone and {ref!r} is not in it; fetch the whole "
+            f"{option}: this is a shallow clone and {shown} is not in it; fetch the whole "
             f"history: with actions/checkout set `{FETCH_ALL}`, or run "
             "`git fetch --unshallow`"
         )
     raise GitError(
-        f"{option}: git cannot resolve {ref!r} to a commit; name a branch, tag or commit that "
-        "exists here (in CI, fetch the base branch first, e.g. `git fetch origin main`)"
+        f"{option}: there is no branch, tag or commit {shown} here; name one that exists (in "
+        "CI, fetch the base branch first, e.g. `git fetch origin main`)"
     )
+
+
+def _beyond_depth(rootdir: Path, ref: str) -> bool:
+    """Whether a REF that does not resolve in a shallow clone may be a commit the clone cut off:
+    a commit id (which names no ref, so could be anywhere in the history), or a walk back from
+    a ref that exists (``main~3``, ``HEAD^``). A branch or tag name that is not here is not
+    the depth's fault (docs/cli.md)."""
+    if re.fullmatch(r"[0-9a-fA-F]{4,64}", ref):
+        return True
+    start = re.split(r"[~^@]", ref, maxsplit=1)[0] or "HEAD"
+    if start == ref:
+        return False
+    found = _git(
+        rootdir, "rev-parse", "--verify", "--quiet", "--end-of-options", start, check=False
+    )
+    return found.returncode == 0
 
 
 @contextmanager

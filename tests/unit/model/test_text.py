@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_evalmix.model.text import escape, safe_data
+from pytest_evalmix.model.text import cut, escape, safe_data
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,10 @@ def test_escape_keeps_what_it_is_told_to() -> None:
 def test_safe_data_escapes_keys_and_values_at_any_depth() -> None:
     data = {"id\ud800": ["x\x1b", ("y\n", 1)], "n": 2.5, "none": None}
     assert safe_data(data) == {"id\\ud800": ["x\\x1b", ("y\\n", 1)], "n": 2.5, "none": None}
+
+
+def test_a_long_value_is_cut_with_its_length_and_only_once() -> None:
+    shown = cut("x" * 5_000_000)
+    assert shown == "x" * 300 + "… (5,000,000 characters)"
+    assert cut(shown) == shown
+    assert cut("short") == "short"
