@@ -175,6 +175,7 @@ def _merge_piece(
         evalset.origins.extend(piece.origins)
         evalset.sources.extend(piece.sources)
         evalset.cells.extend(piece.cells)
+        evalset.input_keys.extend(piece.input_keys)
         evalset.file_index.extend(array("H", [file_no]) * len(piece.ids))
         evalset.lines.extend(
             array("I", map(offset.__add__, piece.lines)) if offset else piece.lines
@@ -189,6 +190,7 @@ def _merge_piece(
     # A repeat, or late rows: back to row by row, with `seen` as it was before this piece.
     dedupe.seen = set(evalset.ids)
     pending = list(reversed(late or []))
+    keys = piece.input_keys
     for row, rid in enumerate(piece.ids):
         line = offset + piece.lines[row]
         while pending and pending[-1][0] < line:
@@ -200,6 +202,8 @@ def _merge_piece(
         evalset.origins.append(piece.origins[row])
         evalset.sources.append(piece.sources[row])
         evalset.cells.append(piece.cells[row])
+        if keys:  # (a piece of a reader that does not fill them yet)
+            evalset.input_keys.append(keys[row])
         evalset.file_index.append(file_no)
         evalset.lines.append(line)
         if row in piece.generated:

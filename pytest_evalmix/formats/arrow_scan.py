@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from pytest_evalmix.errors import RecordError
 from pytest_evalmix.formats import arrow, parallel, validators
+from pytest_evalmix.model.normalise import input_key
 
 MODULE = "pytest_evalmix.formats.arrow_scan"
 
@@ -59,6 +61,7 @@ def scan(
     first = 1
     try:
         for batch in arrow.batches_of(pa, path):
+            batch = _decoded(pa, batch)
             if _simple(pa, batch.schema):
                 yield _columns(pa, pc, batch, first, validator, spec)
             else:
@@ -106,6 +109,7 @@ def _add(piece: Any, at: int, row: int, record: dict[str, Any]) -> None:
     if source != "human" or not _KEEP.isdisjoint(label):
         piece.whole[at] = record
     piece.ids.append(record["id"])
+    piece.input_keys.append(input_key(record["input"]))
     piece.origins.codes.append(piece.origins.codebook[record["origin"]])
     piece.sources.codes.append(piece.sources.codebook[source])
     piece.lines.append(row)
@@ -142,6 +146,8 @@ def _kind(pa: Any, arrow_type: Any) -> str:
         return "null"
     if types.is_date(arrow_type):
         return "date"
+    if types.is_timestamp(arrow_type):
+        return "timestamp"
     if types.is_integer(arrow_type) or types.is_floating(arrow_type):
         return "number"
     return "other"
@@ -160,11 +166,41 @@ def _struct_ok(pa: Any, arrow_type: Any, fields: dict[str, str], extra: frozense
         kind = _kind(pa, child.type)
         if want is None or not (
             kind in ("str", "null")
-            or (want in ("date", "time") and kind == "date")
+            or (want in ("date", "time") and kind in ("date", "timestamp"))
             or (want == "number" and kind == "number")
         ):
             return False
     return True
+
+
+def _plain_type(pa: Any, arrow_type: Any) -> Any:
+    """The type with every dictionary encoding taken off (pandas categoricals, say)."""
+    types = pa.types
+    if types.is_dictionary(arrow_type):
+        return _plain_type(pa, arrow_type.value_type)
+    if types.is_struct(arrow_type):
+        return pa.struct(
+            [
+                child.with_type(_plain_type(pa, child.type))
+                for child in (arrow_type.field(i) for i in range(arrow_type.num_fields))
+            ]
+        )
+    if types.is_list(arrow_type) or types.is_large_list(arrow_type):
+        return pa.list_(_plain_type(pa, arrow_type.value_type))
+    return arrow_type
+
+
+def _decoded(pa: Any, batch: Any) -> Any:
+    """A batch with dictionary-encoded columns decoded, so that one set of column tests serves
+    every encoding a writer chose (the values, and so the findings, are the same)."""
+    schema = batch.schema
+    plain = pa.schema([field.with_type(_plain_type(pa, field.type)) for field in schema])
+    if plain.equals(schema):
+        return batch
+    try:
+        return batch.cast(plain)
+    except (TypeError, ValueError, NotImplementedError):
+        return batch  # left as it is: the row by row path reads it
 
 
 def _simple(pa: Any, schema: Any) -> bool:
@@ -224,6 +260,41 @@ def _bad_values(pa: Any, pc: Any, column: Any, kind: dict[str, Any]) -> Any:
     return pc.is_in(column, value_set=pa.array(wrong, type=column.type))
 
 
+def _not_a_day(pa: Any, pc: Any, column: Any) -> Any:
+    """Rows whose timestamp `Label.at`, a date, refuses: one with a time of day ("datetimes
+    provided to dates should have zero time"). A zoned timestamp is tested value by value, as
+    the model sees it."""
+    if column.type.tz is not None:
+        return _bad_values(pa, pc, column, _DATE)
+    return pc.not_equal(pc.floor_temporal(column, unit="day"), column)
+
+
+# Printable ASCII, no space at either end: with no double space inside, such an input is its
+# own normal form but for case (see `model.normalise.input_key`).
+_PLAIN_TEXT = r"^[!-~]([ -~]*[!-~])?$"
+
+
+def _keys(pa: Any, pc: Any, column: Any) -> array[int]:
+    """Each row's `model.normalise.input_key`, the plain ASCII rows as columns (lowered by
+    pyarrow, then the key's two checksums of the bytes), the rest by `input_key` itself."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return array("Q", map(input_key, column.to_pylist()))
+    plain = pc.and_(
+        pc.match_substring_regex(column, _PLAIN_TEXT),
+        pc.invert(pc.match_substring(column, "  ")),
+    )
+    plain = pc.fill_null(plain, False)
+    binary = pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary()
+    lowered = pc.if_else(plain, pc.ascii_lower(column), "").cast(binary).to_pylist()
+    crc32, adler32 = zlib.crc32, zlib.adler32
+    keys = array("Q", [crc32(data) << 32 | adler32(data) for data in lowered])
+    if not pc.all(plain).as_py():
+        rows = pc.indices_nonzero(pc.invert(plain))
+        for row, value in zip(rows.to_pylist(), pc.take(column, rows).to_pylist(), strict=True):
+            keys[row] = input_key(value)
+    return keys
+
+
 def _columns(
     pa: Any, pc: Any, batch: Any, first: int, validator: Any, spec: Any
 ) -> tuple[Any, list[tuple[int, dict[str, Any]]]]:
@@ -253,8 +324,12 @@ def _columns(
         null(label),
         pc.invert(pc.is_in(field(label, "source"), value_set=pa.array(spec[2]))),
     ]
-    if "at" in label_fields and _kind(pa, label.type.field("at").type) == "str":
-        tests.append(_bad_values(pa, pc, field(label, "at"), _DATE))
+    if "at" in label_fields:
+        at_kind = _kind(pa, label.type.field("at").type)
+        if at_kind == "str":
+            tests.append(_bad_values(pa, pc, field(label, "at"), _DATE))
+        elif at_kind == "timestamp":
+            tests.append(_not_a_day(pa, pc, field(label, "at")))
     if "synthetic" in names and pa.types.is_struct(column("synthetic").type):
         synthetic = column("synthetic")
         present = pc.is_valid(synthetic)
@@ -326,6 +401,7 @@ def _columns(
         lines = array("I", range(first, first + batch.num_rows))
     piece = _piece(spec)
     piece.ids = column("id").to_pylist()
+    piece.input_keys = _keys(pa, pc, column("input"))
     piece.lines = lines
     piece.whole = kept
     origins = pc.index_in(column("origin"), value_set=pa.array(spec[1]))

@@ -46,6 +46,8 @@ class Piece(parallel.PickledIds):
     cells: Column[GridKey | None] = field(default_factory=lambda: Column.of([None]))
     ids: list[str] = field(default_factory=list)
     lines: array[int] = field(default_factory=lambda: array("I"))
+    # Each row's `model.normalise.input_key`, row-aligned with `ids` (see `EvalSet.input_keys`).
+    input_keys: array[int] = field(default_factory=lambda: array("Q"))
     # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
     generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
