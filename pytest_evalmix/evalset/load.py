@@ -172,10 +172,10 @@ def _merge_piece(
     if not late and dedupe.where is None and len(seen) - before == len(piece.ids):
         # The common case: no repeats, so whole columns are appended at once.
         evalset.ids.extend(piece.ids)
+        evalset.input_keys.extend(piece.keys)
         evalset.origins.extend(piece.origins)
         evalset.sources.extend(piece.sources)
         evalset.cells.extend(piece.cells)
-        evalset.input_keys.extend(piece.input_keys)
         evalset.file_index.extend(array("H", [file_no]) * len(piece.ids))
         evalset.lines.extend(
             array("I", map(offset.__add__, piece.lines)) if offset else piece.lines
@@ -190,7 +190,6 @@ def _merge_piece(
     # A repeat, or late rows: back to row by row, with `seen` as it was before this piece.
     dedupe.seen = set(evalset.ids)
     pending = list(reversed(late or []))
-    keys = piece.input_keys
     for row, rid in enumerate(piece.ids):
         line = offset + piece.lines[row]
         while pending and pending[-1][0] < line:
@@ -199,11 +198,10 @@ def _merge_piece(
             continue
         target = len(evalset.ids)
         evalset.ids.append(rid)
+        evalset.input_keys.append(piece.keys[row])
         evalset.origins.append(piece.origins[row])
         evalset.sources.append(piece.sources[row])
         evalset.cells.append(piece.cells[row])
-        if keys:  # (a piece of a reader that does not fill them yet)
-            evalset.input_keys.append(keys[row])
         evalset.file_index.append(file_no)
         evalset.lines.append(line)
         if row in piece.generated:

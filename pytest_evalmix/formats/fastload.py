@@ -32,6 +32,7 @@ from pytest_evalmix.formats.validators import (
     with_grid,
 )
 from pytest_evalmix.model.columns import Column, GridKey
+from pytest_evalmix.model.normalise import input_key
 
 MODULE = "pytest_evalmix.formats.fastload"
 
@@ -46,8 +47,8 @@ class Piece(parallel.PickledIds):
     cells: Column[GridKey | None] = field(default_factory=lambda: Column.of([None]))
     ids: list[str] = field(default_factory=list)
     lines: array[int] = field(default_factory=lambda: array("I"))
-    # Each row's `model.normalise.input_key`, row-aligned with `ids` (see `EvalSet.input_keys`).
-    input_keys: array[int] = field(default_factory=lambda: array("Q"))
+    # Each row's `model.normalise.input_key` (see `EvalSet.input_keys`).
+    keys: array[int] = field(default_factory=lambda: array("Q"))
     # Sparse by row: (generator, label.by) of synthetic rows, (decision, by) of reviewed rows.
     generated: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     reviews: dict[int, tuple[str, str]] = field(default_factory=dict)
@@ -97,6 +98,7 @@ def scan(
     ids, lines, whole, failed = piece.ids, piece.lines, piece.whole, piece.failed
     generated, reviews = piece.generated, piece.reviews
     add_id, add_line = ids.append, lines.append
+    add_key, key_of = piece.keys.append, input_key
     add_origin, add_source = piece.origins.codes.append, piece.sources.codes.append
     origin_code, source_code = piece.origins.codebook, piece.sources.codebook
     human = source_code["human"]
@@ -150,6 +152,7 @@ def scan(
                                     grid_code[grid] = code
                     if code is not None:
                         add_id(fast_record.id)
+                        add_key(key_of(given))
                         add_origin(origin_code[fast_record.origin])
                         add_source(human)
                         add_line(line)
@@ -189,6 +192,7 @@ def scan(
             ):
                 whole[row] = record
             add_id(record["id"])
+            add_key(key_of(given))
             add_origin(origin_code[record["origin"]])
             add_source(source_code[source])
             add_line(line)

@@ -54,6 +54,13 @@ def _as_json(root: Path, rows: list[dict[str, Any]]) -> EvalSet:
     return _load(root, "set.json")
 
 
+def _as_jsonl(root: Path, rows: list[dict[str, Any]]) -> EvalSet:
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    (root / "data" / "set.jsonl").write_text(text, encoding="utf-8")
+    return _load(root, "set.jsonl")
+
+
 def _as_parquet(root: Path, table: Any) -> EvalSet:
     (root / "data").mkdir(parents=True, exist_ok=True)
     pq.write_table(table, root / "data" / "set.parquet")
@@ -106,9 +113,11 @@ def test_a_parquet_sets_input_keys_are_those_of_the_same_records_read_by_python(
         monkeypatch.setenv("PYTEST_EVALMIX_ARROW_CHILD_BYTES", "0")
     rows = _records()
     as_python = _as_json(tmp_path / "json", rows)
+    as_jsonl = _as_jsonl(tmp_path / "jsonl", rows)
     as_arrow = _as_parquet(tmp_path / "parquet", SHAPES[shape](pa.Table.from_pylist(rows)))
     assert as_arrow.findings == []
     assert as_arrow.ids == as_python.ids
+    assert list(as_arrow.input_keys) == list(as_jsonl.input_keys)
     assert list(as_arrow.input_keys) == list(as_python.input_keys)
     assert list(as_arrow.input_keys) == [input_key(text) for text in INPUTS]
     assert list(as_arrow.origins) == list(as_python.origins)
