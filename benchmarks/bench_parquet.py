@@ -99,6 +99,8 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
         flush=True,
     )
     floors: list[float] = []
+    floor_cpus: list[float] = []
+    cpus: dict[str, list[float]] = {writer: [] for writer in WRITERS}
     times: dict[str, list[float]] = {writer: [] for writer in WRITERS}
     peaks: dict[str, list[float]] = {writer: [] for writer in WRITERS}
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
@@ -111,12 +113,14 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
                 print("\n".join(floor.tail), file=sys.stderr)
                 return 1
             floors.append(floor.seconds)
+            floor_cpus.append(floor.cpu)
             for writer in WRITERS:
                 cand = bench_load.run_candidate(python, root / writer, log, 0)
                 if cand.exit_code != 0:
                     print("\n".join(cand.tail), file=sys.stderr)
                     return 1
                 times[writer].append(cand.seconds)
+                cpus[writer].append(cand.cpu)
                 peaks[writer].append(cand.rss_mb or 0.0)
                 line += f", {writer} {cand.seconds:.2f} s {cand.rss_mb or 0.0:.0f} MB"
             print(line, flush=True)
@@ -125,6 +129,8 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
     print(f"{'figure':<22} {'value':>10}  goal")
     print(f"{'N':<22} {n:>10,}")
     print(f"{'JSONL floor s':<22} {floor_s:>10.2f}")
+    floor_cpu = min(floor_cpus)
+    print(f"{'JSONL floor CPU s':<22} {floor_cpu:>10.2f}")
     ok = True
     for writer in WRITERS:
         best, peak = min(times[writer]), max(peaks[writer])
@@ -132,6 +138,9 @@ def bench(root: Path, n: int, python: str, repeat: int) -> int:
         print(f"{writer + ' s':<22} {best:>10.2f}")
         print(f"{writer + ' ratio':<22} {ratio:>10.2f}  <= {RATIO_GOAL}")
         print(f"{writer + ' RSS MB':<22} {peak:>10.1f}  <= {bench_load.RSS_GOAL_MB:.0f}")
+        cpu = min(cpus[writer])
+        print(f"{writer + ' CPU s':<22} {cpu:>10.2f}  all its processes")
+        print(f"{writer + ' CPU ratio':<22} {cpu / floor_cpu:>10.2f}  for a loaded machine")
         ok = ok and ratio <= RATIO_GOAL and peak <= bench_load.RSS_GOAL_MB
     print()
     for writer in WRITERS:
