@@ -280,10 +280,10 @@ def _keys(pa: Any, pc: Any, column: Any) -> array[int]:
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return array("Q", map(input_key, column.to_pylist()))
     plain = pc.and_(
-        pc.and_(pc.string_is_ascii(column), pc.ascii_is_printable(column)),
+        pc.ascii_is_printable(column),  # (false for any byte beyond ASCII)
         pc.invert(
             pc.or_(
-                pc.match_substring(column, "  "),
+                pc.match_substring_regex(column, "  "),  # (RE2 beats the plain search)
                 pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " ")),
             )
         ),
@@ -292,7 +292,9 @@ def _keys(pa: Any, pc: Any, column: Any) -> array[int]:
     binary = pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary()
     lowered = pc.if_else(plain, pc.ascii_lower(column), "").cast(binary).to_pylist()
     halves = [
-        pa.array(array("I", map(checksum, lowered)), type=pa.uint32()).cast(pa.uint64())
+        pa.Array.from_buffers(
+            pa.uint32(), len(lowered), [None, pa.py_buffer(array("I", map(checksum, lowered)))]
+        ).cast(pa.uint64())
         for checksum in (zlib.crc32, zlib.adler32)
     ]
     joined = pc.bit_wise_or(pc.shift_left(halves[0], 32), halves[1])
