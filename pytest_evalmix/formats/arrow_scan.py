@@ -198,7 +198,9 @@ def _decoded(pa: Any, batch: Any) -> Any:
     if plain.equals(schema):
         return batch
     try:
-        return batch.cast(plain)
+        # column by column: `RecordBatch.cast` is newer than the pyarrow 14 we support
+        columns = [batch.column(index).cast(field.type) for index, field in enumerate(plain)]
+        return pa.RecordBatch.from_arrays(columns, schema=plain)
     except (TypeError, ValueError, NotImplementedError):
         return batch  # left as it is: the row by row path reads it
 
