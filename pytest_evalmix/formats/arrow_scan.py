@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pytest_evalmix.errors import RecordError
-from pytest_evalmix.formats import arrow, arrow_keys, parallel, validators
+from pytest_evalmix.formats import arrow, parallel, validators
 from pytest_evalmix.model.normalise import input_key
 
 MODULE = "pytest_evalmix.formats.arrow_scan"
@@ -28,10 +29,8 @@ _KEEP = frozenset({"provisional", "checker", "pattern"})
 
 
 def scan(
-    path: Path,
-    derived: tuple[dict[str, Any], list[str], list[str]] | None = None,
-    defer_keys: bool = False,
-) -> Iterator[tuple[Any, ...] | RecordError]:
+    path: Path, derived: tuple[dict[str, Any], list[str], list[str]] | None = None
+) -> Iterator[tuple[Any, list[tuple[int, dict[str, Any]]]] | RecordError]:
     """The fast path for a file of records in our own shape: `fastload.scan`'s columns, a batch
     at a time, judged column by column with pyarrow's compute functions.
 
@@ -45,9 +44,7 @@ def scan(
     says what is wrong in its own words: this path never decides what an error says.
 
     Yields ``(piece, failed)`` per batch, ``failed`` being the rows the loader's ordinary path
-    must explain, or a RecordError that ends the file. With ``defer_keys`` (a child), a batch
-    judged as columns is ``(piece, failed, parts)``: its input keys are left for the parent to
-    finish from ``parts`` (`arrow_keys.finish_keys`), which it would otherwise spend waiting.
+    must explain, or a RecordError that ends the file.
     """
     pa = arrow.pyarrow_module()
     if pa is None:
@@ -66,7 +63,7 @@ def scan(
         for batch in arrow.batches_of(pa, path):
             batch = _decoded(pa, batch)
             if _simple(pa, batch.schema):
-                yield _columns(pa, pc, batch, first, validator, spec, defer_keys)
+                yield _columns(pa, pc, batch, first, validator, spec)
             else:
                 yield _rows(batch, first, validator, spec)
             first += batch.num_rows
@@ -274,6 +271,45 @@ def _not_a_day(pa: Any, pc: Any, column: Any) -> Any:
     return pc.not_equal(pc.floor_temporal(column, unit="day"), column)
 
 
+def _keys(pa: Any, pc: Any, column: Any) -> array[int]:
+    """Each row's `model.normalise.input_key`, the plain ASCII rows as columns, the rest by
+    `input_key` itself.
+
+    Printable ASCII with no space at either end and no double space inside is its own normal
+    form but for case, so its key is the two checksums of its lowered bytes: pyarrow lowers the
+    column, the checksums run over it at C speed (`map`), and pyarrow joins the two halves.
+    """
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return array("Q", map(input_key, column.to_pylist()))
+    plain = pc.and_(
+        pc.ascii_is_printable(column),  # (false for any byte beyond ASCII)
+        pc.invert(
+            pc.or_(
+                pc.match_substring_regex(column, "  "),  # (RE2 beats the plain search)
+                pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " ")),
+            )
+        ),
+    )
+    plain = pc.fill_null(plain, False)
+    binary = pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary()
+    lowered = pc.if_else(plain, pc.ascii_lower(column), "").cast(binary).to_pylist()
+    halves = [
+        pa.Array.from_buffers(
+            pa.uint32(), len(lowered), [None, pa.py_buffer(array("I", map(checksum, lowered)))]
+        ).cast(pa.uint64())
+        for checksum in (zlib.crc32, zlib.adler32)
+    ]
+    joined = pc.bit_wise_or(pc.shift_left(halves[0], 32), halves[1])
+    keys = array("Q")
+    keys.frombytes(joined.buffers()[1])
+    del keys[len(column) :]
+    if not pc.all(plain).as_py():
+        rows = pc.indices_nonzero(pc.invert(plain))
+        for row, value in zip(rows.to_pylist(), pc.take(column, rows).to_pylist(), strict=True):
+            keys[row] = input_key(value)
+    return keys
+
+
 def _interned(pc: Any, column: Any) -> list[str | None]:
     """A string column as Python strings, one interned object per distinct value."""
     encoded = pc.dictionary_encode(column, null_encoding="encode")
@@ -292,8 +328,8 @@ def _codes(pa: Any, indices: Any) -> array[int]:
 
 
 def _columns(
-    pa: Any, pc: Any, batch: Any, first: int, validator: Any, spec: Any, defer_keys: bool = False
-) -> tuple[Any, ...]:
+    pa: Any, pc: Any, batch: Any, first: int, validator: Any, spec: Any
+) -> tuple[Any, list[tuple[int, dict[str, Any]]]]:
     """One batch of a simple schema, judged and taken apart as columns."""
 
     from pydantic_core import ValidationError
@@ -397,12 +433,7 @@ def _columns(
         lines = array("I", range(first, first + batch.num_rows))
     piece = _piece(spec)
     piece.ids = column("id").to_pylist()
-    parts = arrow_keys.key_parts(pa, pc, column("input"))
-    if defer_keys:
-        # as plain bytes, for the pipe
-        parts = (parts[0], bytes(parts[1]), bytes(parts[2]), parts[3])
-    else:
-        piece.keys = arrow_keys.finish_keys(*parts)
+    piece.keys = _keys(pa, pc, column("input"))
     piece.lines = lines
     piece.whole = kept
     origins = pc.index_in(column("origin"), value_set=pa.array(spec[1]))
@@ -430,7 +461,7 @@ def _columns(
                 (row, (decision, sys.intern(who)))
                 for row, decision, who in zip(rows.to_pylist(), decisions, reviewers, strict=True)
             )
-    return (piece, failed, parts) if defer_keys else (piece, failed)
+    return piece, failed
 
 
 # Files from this size on are scanned by a child interpreter that streams its pieces back, so
@@ -475,10 +506,6 @@ class Child:
                 return
             if isinstance(item, tuple) and item[0] == _ERROR:
                 yield RecordError(*item[1:])
-            elif isinstance(item, tuple) and len(item) == 3:
-                piece, failed, parts = item
-                piece.keys = arrow_keys.finish_keys(*parts)
-                yield piece, failed
             else:
                 yield item
         self.close()
@@ -538,7 +565,7 @@ def child_job(order: dict[str, Any]) -> Iterator[Any]:
     `_FILE_END` after each file."""
     derived = tuple(order["derived"])
     for path in order["paths"]:
-        for item in scan(Path(path), derived, defer_keys=True):
+        for item in scan(Path(path), derived):
             if isinstance(item, RecordError):
                 # as plain data: the parent makes its own RecordError of it
                 yield (_ERROR, item.line, item.message, item.fix, item.id)
