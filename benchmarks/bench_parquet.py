@@ -1,15 +1,26 @@
-"""Parquet load benchmark: the JSONL benchmark's set, as Parquet, against the same JSONL floor.
+"""Parquet load benchmark: the JSONL benchmark's set written as Parquet the way users write it,
+against the orjson floor of the same rows as JSONL, measured in the same run.
 
-The same N examples as ``bench_load.py`` are written twice: as JSONL (what the floor, a bare
-``orjson`` read of every line, parses) and as one Parquet file per origin, written from the same
-records by a child process (so this process's peak memory does not leak into the measured
-child's). ``pytest --evalmix`` then runs on the Parquet set. The goal is the JSONL one: at most
-2.5 times the JSONL floor, and at most 300 MB at peak. Needs pyarrow (``pytest-evalmix[arrow]``).
+The same N examples as ``bench_load.py`` (mixed origins, ``label.at`` dates, synthetic rows) are
+written as JSONL, which the floor (a bare ``orjson`` read of every line) parses, and then, from
+one JSONL file of all of them, as two Parquet files, each by a child process (so this process's
+memory does not leak into the measured runs):
+
+- ``read_json``: ``pyarrow.json.read_json`` and ``pyarrow.parquet.write_table``, the inferred
+  schema (``label.at`` becomes ``timestamp[s]``) and one row group for the whole file;
+- ``datasets``: a ``datasets.Dataset`` of the same rows and ``Dataset.to_parquet``, as Hugging
+  Face users write it (its row groups, its schema metadata).
+
+``pytest --evalmix`` then runs on a set of each, alternating with the floor; the minimum of each
+counts, and the peak RSS is the worst. The goal: at most 2.0 times the floor and 300 MB each.
+Needs pyarrow and datasets. The load average is printed: on a shared machine only ratios of
+the same run mean anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,95 +30,125 @@ from pathlib import Path
 
 import bench_load
 
-MANIFEST = "evalmix: 1\nname: bench\ndata:\n  - data/*.parquet\n"
-ROWS_PER_GROUP = 100_000
+RATIO_GOAL = 2.0
+MANIFEST = "evalmix: 1\nname: bench\ndata:\n  - data/set.parquet\n"
 
-# Runs in a child: builds Arrow tables from bench_load's own records, a row group at a time.
-WRITER_CODE = """\
+# Each runs in a child: argv is the JSONL of every record, the Parquet file to write, a cache
+# folder (datasets writes an Arrow cache of what it reads).
+WRITERS = {
+    "read_json": """\
 import sys
-import pyarrow as pa, pyarrow.parquet as pq
-sys.path.insert(0, sys.argv[1])
-import bench_load
-out, n, ROWS = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-label = pa.struct([("source", pa.string()), ("by", pa.string()), ("at", pa.string())])
-synthetic = pa.struct(
-    [("generator", pa.string()), ("method", pa.string()), ("seed_id", pa.string())]
-)
-schema = pa.schema([
-    ("id", pa.string()), ("input", pa.string()), ("gold", pa.string()), ("origin", pa.string()),
-    ("label", label), ("tags", pa.list_(pa.string())), ("synthetic", synthetic),
-])
-n_production, n_synthetic = n // 2, n // 4
-counts = {"production": n_production, "synthetic": n_synthetic,
-          "adversarial": n - n_production - n_synthetic}
-for origin, count in counts.items():
-    with pq.ParquetWriter(f"{out}/{origin}.parquet", schema) as writer:
-        for start in range(1, count + 1, ROWS):
-            stop = min(start + ROWS, count + 1)
-            rows = [bench_load.record(origin, i, n_production) for i in range(start, stop)]
-            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
-"""
+import pyarrow.json, pyarrow.parquet
+table = pyarrow.json.read_json(sys.argv[1])
+pyarrow.parquet.write_table(table, sys.argv[2], row_group_size=max(1, table.num_rows))
+print(table.schema.field("label").type)
+""",
+    "datasets": """\
+import sys
+import datasets, pyarrow.json
+datasets.disable_progress_bars()
+# (Dataset.from_json infers a schema per chunk, and the first chunks have no synthetic rows)
+dataset = datasets.Dataset(pyarrow.json.read_json(sys.argv[1]))
+dataset.to_parquet(sys.argv[2])
+print(dataset.features["label"])
+""",
+}
 
 
-def write_parquet(python: str, data: Path, n: int) -> int:
-    data.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            python,
-            "-c",
-            WRITER_CODE,
-            str(Path(__file__).parent),
-            str(data),
-            str(n),
-            str(ROWS_PER_GROUP),
-        ],
-        check=True,
+def write_parquet(python: str, writer: str, records: Path, root: Path, cache: Path) -> int:
+    """A rootdir whose set is one Parquet file written by ``writer``; its size in bytes."""
+    (root / "data").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(bench_load.PYPROJECT, encoding="utf-8")
+    (root / "bench.evalmix.yaml").write_text(MANIFEST, encoding="utf-8")
+    target = root / "data" / "set.parquet"
+    done = subprocess.run(
+        [python, "-c", WRITERS[writer], str(records), str(target), str(cache)],
+        capture_output=True,
+        text=True,
     )
-    return sum(path.stat().st_size for path in data.glob("*.parquet"))
+    if done.returncode != 0:
+        raise SystemExit(f"{writer} could not write the file:\n{done.stderr[-2000:]}")
+    print(f"{writer}: label is {done.stdout.strip()}", flush=True)
+    return target.stat().st_size
+
+
+def concatenate(jsonl_root: Path, target: Path) -> None:
+    with target.open("wb") as out:
+        for path in sorted((jsonl_root / "data").glob("*.jsonl")):
+            with path.open("rb") as part:
+                while chunk := part.read(bench_load.CHUNK_BYTES):
+                    out.write(chunk)
 
 
 def bench(root: Path, n: int, python: str, repeat: int) -> int:
-    jsonl_root, parquet_root = root / "jsonl", root / "parquet"
+    jsonl_root = root / "jsonl"
     jsonl_root.mkdir()
-    parquet_root.mkdir()
     start = time.perf_counter()
     jsonl_bytes = bench_load.generate(jsonl_root, n, False)
-    (parquet_root / "pyproject.toml").write_text(bench_load.PYPROJECT, encoding="utf-8")
-    (parquet_root / "bench.evalmix.yaml").write_text(MANIFEST, encoding="utf-8")
-    parquet_bytes = write_parquet(python, parquet_root / "data", n)
+    every = root / "every.jsonl"
+    concatenate(jsonl_root, every)
+    sizes = {
+        writer: write_parquet(python, writer, every, root / writer, root / "cache")
+        for writer in WRITERS
+    }
+    every.unlink()
     print(
-        f"wrote {n:,} examples: JSONL {jsonl_bytes / 1e6:.1f} MB, Parquet "
-        f"{parquet_bytes / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s",
+        f"wrote {n:,} examples: JSONL {jsonl_bytes / 1e6:.1f} MB, "
+        + ", ".join(f"{w} Parquet {size / 1e6:.1f} MB" for w, size in sizes.items())
+        + f" in {time.perf_counter() - start:.1f} s",
         flush=True,
     )
     floors: list[float] = []
     floor_cpus: list[float] = []
-    candidates: list[float] = []
-    cpus: list[float] = []
-    peaks: list[float] = []
+    cpus: dict[str, list[float]] = {writer: [] for writer in WRITERS}
+    times: dict[str, list[float]] = {writer: [] for writer in WRITERS}
+    peaks: dict[str, list[float]] = {writer: [] for writer in WRITERS}
     with tempfile.TemporaryDirectory(prefix="evalmix-bench-log-") as logdir:
         log, floor_log = Path(logdir) / "pytest.log", Path(logdir) / "floor.log"
         for attempt in range(1, repeat + 1):
             floor = bench_load.run_floor(python, jsonl_root, floor_log)
-            cand = bench_load.run_candidate(python, parquet_root, log, 0)
-            rss = "n/a" if cand.rss_mb is None else f"{cand.rss_mb:.1f} MB"
-            print(
-                f"run {attempt}/{repeat}: JSONL floor {floor.seconds:.2f} s, evalmix on Parquet "
-                f"{cand.seconds:.2f} s, peak RSS {rss}, exit {cand.exit_code}",
-                flush=True,
-            )
-            if floor.exit_code != 0 or cand.exit_code != 0:
-                print("\n".join(floor.tail + cand.tail), file=sys.stderr)
+            load = os.getloadavg()[0]
+            line = f"run {attempt}/{repeat} (load {load:.2f}): floor {floor.seconds:.2f} s"
+            if floor.exit_code != 0:
+                print("\n".join(floor.tail), file=sys.stderr)
                 return 1
             floors.append(floor.seconds)
             floor_cpus.append(floor.cpu)
-            candidates.append(cand.seconds)
-            cpus.append(cand.cpu)
-            if cand.rss_mb is not None:
-                peaks.append(cand.rss_mb)
-    figures = bench_load.Figures("evalmix", 0, min(candidates), max(peaks, default=0.0), min(cpus))
-    bench_load.report(n, parquet_bytes, False, min(floors), min(floor_cpus), [figures], None)
-    return 0
+            for writer in WRITERS:
+                cand = bench_load.run_candidate(python, root / writer, log, 0)
+                if cand.exit_code != 0:
+                    print("\n".join(cand.tail), file=sys.stderr)
+                    return 1
+                times[writer].append(cand.seconds)
+                cpus[writer].append(cand.cpu)
+                peaks[writer].append(cand.rss_mb or 0.0)
+                line += f", {writer} {cand.seconds:.2f} s {cand.rss_mb or 0.0:.0f} MB"
+            print(line, flush=True)
+    floor_s = min(floors)
+    print(f"\nload average {os.getloadavg()}")
+    print(f"{'figure':<22} {'value':>10}  goal")
+    print(f"{'N':<22} {n:>10,}")
+    print(f"{'JSONL floor s':<22} {floor_s:>10.2f}")
+    floor_cpu = min(floor_cpus)
+    print(f"{'JSONL floor CPU s':<22} {floor_cpu:>10.2f}")
+    ok = True
+    for writer in WRITERS:
+        best, peak = min(times[writer]), max(peaks[writer])
+        ratio = best / floor_s
+        print(f"{writer + ' s':<22} {best:>10.2f}")
+        print(f"{writer + ' ratio':<22} {ratio:>10.2f}  <= {RATIO_GOAL}")
+        print(f"{writer + ' RSS MB':<22} {peak:>10.1f}  <= {bench_load.RSS_GOAL_MB:.0f}")
+        cpu = min(cpus[writer])
+        print(f"{writer + ' CPU s':<22} {cpu:>10.2f}  all its processes")
+        print(f"{writer + ' CPU ratio':<22} {cpu / floor_cpu:>10.2f}  for a loaded machine")
+        ok = ok and ratio <= RATIO_GOAL and peak <= bench_load.RSS_GOAL_MB
+    print()
+    for writer in WRITERS:
+        ratio = min(times[writer]) / floor_s
+        print(f"{writer} ratio {bench_load.verdict(ratio <= RATIO_GOAL)}")
+        peak = max(peaks[writer])
+        print(f"{writer} peak RSS {bench_load.verdict(peak <= bench_load.RSS_GOAL_MB)}")
+    return 0 if ok else 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

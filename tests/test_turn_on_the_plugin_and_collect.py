@@ -99,6 +99,11 @@ def test_no_manifest_and_nothing_else_exits_5(project: pytest.Pytester) -> None:
     [
         ("evalmix: 1\ndata: [a.jsonl\n", "*support.evalmix.yaml:3: malformed YAML*"),
         ("- just\n- a list\n", "*support.evalmix.yaml:1: a manifest is a YAML mapping*"),
+        (
+            "evalmix: 1\nexamples:\n" + "  - {id: x, input: " + "y" * 1_100_000 + "}\n",
+            "*support.evalmix.yaml:2: the manifest is 1.1 MB; at most 1024 KiB is read — move the"
+            " inline examples: to a JSONL file and list it under data:",
+        ),
         ("name: x\n", "*support.evalmix.yaml:1: missing required key 'evalmix'*"),
         ("evalmix: 2\n", "*support.evalmix.yaml:1: unsupported format version 2*"),
         (
@@ -129,6 +134,7 @@ def test_no_manifest_and_nothing_else_exits_5(project: pytest.Pytester) -> None:
     ids=[
         "yaml",
         "list",
+        "too-big",
         "no-version",
         "version",
         "key",

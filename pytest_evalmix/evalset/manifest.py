@@ -161,11 +161,30 @@ def _default_name(path: Path) -> str:
     return name
 
 
+# A manifest is read whole, as YAML, on every run (a pre-commit hook too): beyond this size it
+# is refused before parsing, with a finding that says where records belong (docs/formats.md).
+# YAML costs some 1.5 s a MB; 88,000 inline examples (10 MB) took 16 s and 800 MB.
+MANIFEST_BYTES = 1024 * 1024
+
+
+def _too_big(data: bytes, shown: str) -> ManifestError:
+    at = data.find(b"\nexamples:")
+    line = data.count(b"\n", 0, at) + 2 if at >= 0 else 1
+    return ManifestError(
+        shown,
+        line,
+        f"the manifest is {len(data) / 1e6:.1f} MB; at most {MANIFEST_BYTES // 1024} KiB is read"
+        " — move the inline examples: to a JSONL file and list it under data:",
+    )
+
+
 def read_manifest(path: Path, shown: str) -> tuple[Manifest, dict[tuple[Any, ...], int]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ManifestError(shown, 1, f"cannot read the manifest: {exc.strerror}") from None
+    if len(data) > MANIFEST_BYTES:
+        raise _too_big(data, shown)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

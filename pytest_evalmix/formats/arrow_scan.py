@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pytest_evalmix.errors import RecordError
-from pytest_evalmix.formats import arrow, parallel, validators
+from pytest_evalmix.formats import arrow, arrow_types, parallel, validators
 from pytest_evalmix.model.jsonvalue import not_json
 from pytest_evalmix.model.normalise import input_key
 
@@ -61,7 +62,8 @@ def scan(
     first = 1
     try:
         for batch in arrow.batches_of(pa, path):
-            if _simple(pa, batch.schema) and _finite(pa, pc, batch):
+            batch = arrow_types.decoded(pa, batch)
+            if _simple(pa, batch.schema) and arrow_types.finite(pa, pc, batch):
                 yield _columns(pa, pc, batch, first, validator, spec)
             else:
                 yield _rows(batch, first, validator, spec)
@@ -159,6 +161,8 @@ def _kind(pa: Any, arrow_type: Any) -> str:
         return "null"
     if types.is_date(arrow_type):
         return "date"
+    if types.is_timestamp(arrow_type):
+        return "timestamp"
     if types.is_integer(arrow_type) or types.is_floating(arrow_type):
         return "number"
     return "other"
@@ -177,42 +181,11 @@ def _struct_ok(pa: Any, arrow_type: Any, fields: dict[str, str], extra: frozense
         kind = _kind(pa, child.type)
         if want is None or not (
             kind in ("str", "null")
-            or (want in ("date", "time") and kind == "date")
+            or (want in ("date", "time") and kind in ("date", "timestamp"))
             or (want == "number" and kind == "number")
         ):
             return False
     return True
-
-
-def _json_column(pa: Any, arrow_type: Any, top: bool = True) -> bool:
-    """Whether every value of a column is plain JSON without looking at it: no bytes, no map
-    (its keys need not be text), and no float below the top, where a NaN would hide; a top-level
-    float column is tested for NaN and infinities by `_finite`. Any other column goes row by
-    row, where the model refuses what is not JSON (docs/formats.md)."""
-    types = pa.types
-    if types.is_floating(arrow_type):
-        return top
-    if types.is_list(arrow_type) or types.is_large_list(arrow_type):
-        return _json_column(pa, arrow_type.value_type, False)
-    if types.is_struct(arrow_type):
-        return all(
-            _json_column(pa, arrow_type.field(i).type, False) for i in range(arrow_type.num_fields)
-        )
-    return bool(
-        types.is_string(arrow_type)
-        or types.is_large_string(arrow_type)
-        or types.is_integer(arrow_type)
-        or types.is_boolean(arrow_type)
-        or types.is_null(arrow_type)
-        or types.is_temporal(arrow_type)
-    )
-
-
-def _finite(pa: Any, pc: Any, batch: Any) -> bool:
-    gold = batch.column("gold")
-    if not pa.types.is_floating(gold.type):
-        return True
-    return not pc.any(pc.invert(pc.is_finite(gold))).as_py()
 
 
 def _simple(pa: Any, schema: Any) -> bool:
@@ -220,9 +193,9 @@ def _simple(pa: Any, schema: Any) -> bool:
     types = {field.name: field.type for field in schema}
     if not _REQUIRED <= types.keys() or not types.keys() <= _FIELDS:
         return False
-    if not _json_column(pa, types["gold"]):
+    if not arrow_types.json_column(pa, types["gold"]):
         return False
-    if "meta" in types and not _json_column(pa, types["meta"], False):
+    if "meta" in types and not arrow_types.json_column(pa, types["meta"], False):
         return False
     if _kind(pa, types["id"]) != "str" or _kind(pa, types["input"]) != "str":
         return False
@@ -276,6 +249,71 @@ def _bad_values(pa: Any, pc: Any, column: Any, kind: dict[str, Any]) -> Any:
     return pc.is_in(column, value_set=pa.array(wrong, type=column.type))
 
 
+def _not_a_day(pa: Any, pc: Any, column: Any) -> Any:
+    """Rows whose timestamp `Label.at`, a date, refuses: one with a time of day ("datetimes
+    provided to dates should have zero time"). A zoned timestamp is tested value by value, as
+    the model sees it."""
+    if column.type.tz is not None:
+        return _bad_values(pa, pc, column, _DATE)
+    return pc.not_equal(pc.floor_temporal(column, unit="day"), column)
+
+
+def _keys(pa: Any, pc: Any, column: Any) -> array[int]:
+    """Each row's `model.normalise.input_key`, the plain ASCII rows as columns, the rest by
+    `input_key` itself.
+
+    Printable ASCII with no space at either end and no double space inside is its own normal
+    form but for case, so its key is the two checksums of its lowered bytes: pyarrow lowers the
+    column, the checksums run over it at C speed (`map`), and pyarrow joins the two halves.
+    """
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return array("Q", map(input_key, column.to_pylist()))
+    plain = pc.and_(
+        pc.ascii_is_printable(column),  # (false for any byte beyond ASCII)
+        pc.invert(
+            pc.or_(
+                pc.match_substring_regex(column, "  "),  # (RE2 beats the plain search)
+                pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " ")),
+            )
+        ),
+    )
+    plain = pc.fill_null(plain, False)
+    binary = pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary()
+    lowered = pc.if_else(plain, pc.ascii_lower(column), "").cast(binary).to_pylist()
+    halves = [
+        pa.Array.from_buffers(
+            pa.uint32(), len(lowered), [None, pa.py_buffer(array("I", map(checksum, lowered)))]
+        ).cast(pa.uint64())
+        for checksum in (zlib.crc32, zlib.adler32)
+    ]
+    joined = pc.bit_wise_or(pc.shift_left(halves[0], 32), halves[1])
+    keys = array("Q")
+    keys.frombytes(joined.buffers()[1])
+    del keys[len(column) :]
+    if not pc.all(plain).as_py():
+        rows = pc.indices_nonzero(pc.invert(plain))
+        for row, value in zip(rows.to_pylist(), pc.take(column, rows).to_pylist(), strict=True):
+            keys[row] = input_key(value)
+    return keys
+
+
+def _interned(pc: Any, column: Any) -> list[str | None]:
+    """A string column as Python strings, one interned object per distinct value."""
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    values = [
+        sys.intern(value) if value is not None else None for value in encoded.dictionary.to_pylist()
+    ]
+    return list(map(values.__getitem__, encoded.indices.to_pylist()))
+
+
+def _codes(pa: Any, indices: Any) -> array[int]:
+    """An index column (every value found) as one-byte codes."""
+    codes = array("B")
+    codes.frombytes(indices.cast(pa.uint8()).buffers()[1])
+    del codes[len(indices) :]
+    return codes
+
+
 def _columns(
     pa: Any, pc: Any, batch: Any, first: int, validator: Any, spec: Any
 ) -> tuple[Any, list[tuple[int, dict[str, Any]]]]:
@@ -305,8 +343,12 @@ def _columns(
         null(label),
         pc.invert(pc.is_in(field(label, "source"), value_set=pa.array(spec[2]))),
     ]
-    if "at" in label_fields and _kind(pa, label.type.field("at").type) == "str":
-        tests.append(_bad_values(pa, pc, field(label, "at"), _DATE))
+    if "at" in label_fields:
+        at_kind = _kind(pa, label.type.field("at").type)
+        if at_kind == "str":
+            tests.append(_bad_values(pa, pc, field(label, "at"), _DATE))
+        elif at_kind == "timestamp":
+            tests.append(_not_a_day(pa, pc, field(label, "at")))
     if "synthetic" in names and pa.types.is_struct(column("synthetic").type):
         synthetic = column("synthetic")
         present = pc.is_valid(synthetic)
@@ -378,26 +420,23 @@ def _columns(
         lines = array("I", range(first, first + batch.num_rows))
     piece = _piece(spec)
     piece.ids = column("id").to_pylist()
-    piece.keys = array("Q", map(input_key, column("input").to_pylist()))
+    piece.keys = _keys(pa, pc, column("input"))
     piece.lines = lines
     piece.whole = kept
     origins = pc.index_in(column("origin"), value_set=pa.array(spec[1]))
     sources = pc.index_in(field(label, "source"), value_set=pa.array(spec[2]))
-    piece.origins.codes.extend(array("B", origins.to_pylist()))
-    piece.sources.codes.extend(array("B", sources.to_pylist()))
+    piece.origins.codes.extend(_codes(pa, origins))
+    piece.sources.codes.extend(_codes(pa, sources))
     by = field(label, "by") if "by" in label_fields else None
     if "synthetic" in names and pa.types.is_struct(column("synthetic").type):
         synthetic = column("synthetic")
         present = pc.is_valid(synthetic)
         if pc.any(present).as_py():
             rows = pc.indices_nonzero(present)
-            generators = pc.take(field(synthetic, "generator"), rows).to_pylist()
-            bys = pc.take(by, rows).to_pylist() if by is not None else [None] * len(rows)
-            intern = sys.intern
-            piece.generated.update(
-                (row, (intern(generator), intern(who) if who is not None else None))
-                for row, generator, who in zip(rows.to_pylist(), generators, bys, strict=True)
-            )
+            generators = _interned(pc, pc.take(field(synthetic, "generator"), rows))
+            bys = _interned(pc, pc.take(by, rows)) if by is not None else [None] * len(rows)
+            pairs = zip(generators, bys, strict=True)
+            piece.generated.update(zip(rows.to_pylist(), pairs, strict=True))
             if synthetic.type.get_field_index("seed_id") >= 0:
                 seed_ids = pc.take(field(synthetic, "seed_id"), rows).to_pylist()
                 piece.seeds.update(
