@@ -262,3 +262,27 @@ def test_a_progress_bar_on_a_terminal(
         for n, done in ((0, 0), (12, 4), (24, 8), (30, 10))
     ]
     assert len(lines(project.path / "q.jsonl")) == 20
+
+
+def test_candidates_that_repeat_the_set_or_each_other_are_left_out(
+    project: pytest.Pytester, write_set: WriteSet
+) -> None:
+    """A reviewer's time is the scarce thing: a rewrite equal to a record of the set (here
+    prod-5's input), or to an earlier rewrite once normalised, never reaches the queue."""
+    write_set(healthy())
+    reply = "1. Ticket text for PROD-5\n2. A new  way to ask."
+    with FakeMessagesAPI(reply) as api:
+        done = evalmix(
+            project.path,
+            *("propose", "support.evalmix.yaml", "--n", "2", "--out", "q.jsonl"),
+            *("--limit", "2", "--synth", "record"),
+            **online(api),
+        )
+    assert done.returncode == 0, done.stderr
+    # Each seed got both rewrites: both copies of prod-5, and the second seed's "A new way to
+    # ask.", repeat something.
+    assert done.stdout.splitlines()[:2] == [
+        "left out 3 candidates that repeat a record of support or another candidate",
+        "wrote 1 candidate from 2 production seeds of support to q.jsonl",
+    ]
+    assert [c["input"] for c in lines(project.path / "q.jsonl")] == ["A new  way to ask."]

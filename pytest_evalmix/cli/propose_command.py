@@ -114,6 +114,12 @@ def run_propose(args: argparse.Namespace) -> int:
         raise Failure(message) from None
     for note in notes:
         print(f"evalmix: note: {note}", file=sys.stderr)
+    records, repeats = propose.new_only(evalset, records)
+    if repeats:
+        print(
+            f"left out {repeats} candidate{'s that repeat' if repeats != 1 else ' that repeats'} "
+            f"a record of {evalset.name} or another candidate"
+        )
     try:
         propose.write_queue(args.out, records)
     except OSError as exc:

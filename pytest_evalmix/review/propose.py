@@ -27,9 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_evalmix.checks.outcomes import coverage
+from pytest_evalmix.checks.records.similar import near_pairs
 from pytest_evalmix.evalset.sources import examples
+from pytest_evalmix.evalset.sources import inputs as read_inputs
 from pytest_evalmix.files.atomic import write_atomic
 from pytest_evalmix.model.evalset import EvalSet
+from pytest_evalmix.model.normalise import key_of_normal, normal_form
 from pytest_evalmix.model.policy import suggest
 from pytest_evalmix.state import ledger
 
@@ -227,6 +230,31 @@ def candidates(
         if progress:
             progress(min(start + step, len(seeds)), len(seeds))
     return records
+
+
+def new_only(evalset: EvalSet, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The candidates that repeat nothing, and how many were left out: a candidate whose input
+    equals (once normalised) a record of the set or an earlier candidate, and with the policy's
+    ``duplicates.near`` a near copy of either. A reviewer's time is the scarce thing; the
+    ``duplicates`` check would fail the copies anyway (docs/checks.md)."""
+    near = evalset.policy.duplicates.near
+    normals = [normal_form(record["input"]) for record in records]
+    keys = {key_of_normal(normal) for normal in normals}
+    rows = [row for row, key in enumerate(evalset.input_keys) if key in keys]
+    known = {normal_form(given) for _, given, _ in read_inputs(evalset, rows)}
+    dropped: set[int] = set()
+    for index, normal in enumerate(normals):
+        if normal in known:
+            dropped.add(index)
+        known.add(normal)
+    if near is not None and records:
+        mine = [normal_form(given) for _, given, _ in read_inputs(evalset)]
+        count = len(mine)
+        for i, j, _ in near_pairs(mine + normals, near, evalset.policy.duplicates.shingle):
+            if j >= count and (i < count or i - count not in dropped):
+                dropped.add(j - count)
+    kept = [record for index, record in enumerate(records) if index not in dropped]
+    return kept, len(dropped)
 
 
 def write_queue(path: Path, records: Sequence[dict[str, Any]]) -> None:
