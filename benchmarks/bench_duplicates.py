@@ -170,7 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"peak {near_peak:.0f} MB (goal <= 1000)"
     )
     print(
-        f"planted records named: {found:.1%} (goal >= 95%); named outside them: {len(outside)} {outside[:3]}"
+        f"planted records named: {found:.1%} (goal >= 95%); "
+        f"named outside them: {len(outside)} {outside[:3]}"
     )
     exact = min(with_exact) / min(without)
     print(
