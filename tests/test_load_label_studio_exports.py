@@ -103,7 +103,7 @@ def test_a_json_export_gives_golds_annotations_and_catches_the_accepted_pre_anno
     project_with(pytester, "project.json", "label-studio", FROM_JSON)
     result = run(pytester, "--evalmix", "-rA", *xdist)
     no_traceback(result)
-    result.assert_outcomes(passed=len(FROM_JSON) + 3, failed=2, skipped=2)
+    result.assert_outcomes(passed=len(FROM_JSON) + 4, failed=3, skipped=2)
     result.stdout.fnmatch_lines(
         [
             "data/label_studio/project.json:1: 4: the annotators of Label Studio task 4"
@@ -134,7 +134,7 @@ def test_a_json_min_export_groups_the_rows_of_a_task_into_one_record(
     )
     result = run(pytester, "--evalmix", "-rA", *xdist)
     no_traceback(result)
-    result.assert_outcomes(passed=len(FROM_JSON_MIN) + 4, failed=1, skipped=2)
+    result.assert_outcomes(passed=len(FROM_JSON_MIN) + 5, failed=1, skipped=3)
     result.stdout.fnmatch_lines(
         [
             "data/label_studio/project_min.json:32: 3: the annotators of Label Studio task 3"

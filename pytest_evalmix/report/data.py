@@ -77,8 +77,8 @@ class CheckReport:
         return "passed"
 
     def headline(self) -> str:
-        # A check may sum itself up in ``data["summary"]`` (duplicates: its number of groups).
-        extra = self.data.get("summary")
+        # A check may sum itself up in ``data["tally"]`` (duplicates: its number of groups).
+        extra = self.data.get("tally")
         more = f"; {extra}" if isinstance(extra, str) and extra else ""
         if self.status == "failed":
             count = len(self.findings)

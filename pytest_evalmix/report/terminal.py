@@ -95,8 +95,8 @@ def _measured(name: str, check: CheckReport) -> str:
 
 
 def _compact_status(check: CheckReport) -> str:
-    # A check may sum itself up in ``data["summary"]`` (duplicates: its number of groups).
-    extra = check.data.get("summary")
+    # A check may sum itself up in ``data["tally"]`` (duplicates: its number of groups).
+    extra = check.data.get("tally")
     more = f"; {extra}" if isinstance(extra, str) and extra else ""
     if check.status == "failed":
         return f"FAILED ({len(check.findings)}{more})"

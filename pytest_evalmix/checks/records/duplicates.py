@@ -92,7 +92,7 @@ def check(evalset: EvalSet, policy: Policy, context: Context, inputs: Inputs) ->
         findings=ordered(findings),
         data={
             "groups": count,
-            "summary": f"{count} group{'s' if count != 1 else ''}" if count else "no groups",
+            "tally": f"{count} group{'s' if count != 1 else ''}" if count else "no groups",
         },
     )
 

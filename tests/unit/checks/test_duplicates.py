@@ -26,7 +26,7 @@ def test_distinct_inputs_pass_with_no_groups(tmp_path: Path) -> None:
     evalset = make_set(tmp_path, [record(f"r{i}") for i in range(5)])
     result = duplicates.check(evalset, evalset.policy, context(tmp_path), Inputs())
     assert result.status == "passed"
-    assert result.data == {"groups": 0, "summary": "no groups"}
+    assert result.data == {"groups": 0, "tally": "no groups"}
 
 
 def test_inputs_equal_once_normalised_are_one_group_headed_by_the_first(tmp_path: Path) -> None:
