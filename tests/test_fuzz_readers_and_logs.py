@@ -113,7 +113,8 @@ def digests(root: Path) -> dict[str, str]:
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.suffix != ".sqlite"
+        # The interpreter's bytecode cache (it imports the project's conftest.py) is not ours.
+        if path.is_file() and path.suffix != ".sqlite" and "__pycache__" not in path.parts
     }
 
 
